@@ -1,0 +1,32 @@
+# Everything runs in .venv, created and filled on first use.
+PYTHON ?= python3
+VENV ?= .venv
+CONFIG ?= lstm
+BIN := $(VENV)/bin
+# The shared data folder beside the project, when there is one (IMDB_DATA_DIR from the environment wins).
+IMDB_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
+ifneq ($(IMDB_DATA_DIR),)
+export IMDB_DATA_DIR
+endif
+
+.PHONY: install train test test-all clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+train: install  ## make train CONFIG=lstm ARGS="--set train.epochs=3"
+	$(BIN)/python scripts/train.py --config $(CONFIG) $(ARGS)
+
+test: install  ## the default suite (slow tests excluded)
+	$(BIN)/python -m pytest $(ARGS)
+
+test-all: install  ## every test, full-data ones included
+	$(BIN)/python -m pytest -m "" $(ARGS)
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -1,0 +1,219 @@
+"""The architectures: a registry of builders, each a Functional model from token ids to P(positive).
+
+Every builder takes `vocab_size` (the data's `num_words`) and `sequence_length` (the data's
+`maxlen`), then its own keyword parameters. Those keyword parameters, with their type hints and
+defaults, *are* the `model:` section of a config for that architecture: `parameters(name)` reads
+them and `build_model` checks a config against them, so a builder and its parameters live together.
+
+Inputs are int32 token ids of shape `(batch, time)`; `time` is left open (`None`) so that batches
+padded to different lengths (length bucketing) run through the same model. Outputs: `(batch, 1)`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from typing import Any, Callable, Literal
+
+import keras
+from keras import layers
+
+from imdb_rnn.errors import invalid
+from imdb_rnn.schema import PositiveInt, Rate
+
+Builder = Callable[..., keras.Model]
+ARCHITECTURES: dict[str, Builder] = {}
+
+Cell = Literal["lstm", "gru", "simple_rnn"]
+Pooling = Literal["last", "max", "average", "max_average"]
+CELLS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}
+
+
+def register(name: str) -> Callable[[Builder], Builder]:
+    """Adds a builder to `ARCHITECTURES` under `name`."""
+
+    def add(builder: Builder) -> Builder:
+        ARCHITECTURES[name] = builder
+        return builder
+
+    return add
+
+
+def get(name: str, where: str = "") -> Builder:
+    """The builder registered as `name`; a `ConfigError` listing the valid names otherwise."""
+    if not isinstance(name, str) or name not in ARCHITECTURES:
+        raise invalid(where, "model.architecture", "one of " + ", ".join(ARCHITECTURES), name)
+    return ARCHITECTURES[name]
+
+
+def parameters(name: str) -> dict[str, tuple[Any, Any]]:
+    """`{parameter: (type hint, default)}` for the architecture `name`, in signature order."""
+    builder = get(name)
+    hints = typing.get_type_hints(builder, include_extras=True)
+    return {
+        param.name: (hints[param.name], param.default)
+        for param in inspect.signature(builder).parameters.values()
+        if param.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+
+
+def build_model(architecture: str, params: dict[str, Any], vocab_size: int, sequence_length: int) -> keras.Model:
+    """Builds `architecture` with `params` (already checked by the config); see the module docstring."""
+    return get(architecture)(vocab_size, sequence_length, **params)
+
+
+# Shared pieces ---------------------------------------------------------------------------------
+
+
+def _embedded_tokens(
+    vocab_size: int, embedding_dim: int, mask_zero: bool = False, spatial_dropout: float = 0.0
+) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """Token ids `(batch, time)` and their embeddings `(batch, time, embedding_dim)`."""
+    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
+    x = layers.Embedding(vocab_size, embedding_dim, mask_zero=mask_zero, name="embedding")(tokens)
+    if spatial_dropout:
+        x = layers.SpatialDropout1D(spatial_dropout, name="spatial_dropout")(x)
+    return tokens, x
+
+
+def _recurrent(cell: str, units: int, pooling: str = "last", **options: Any) -> Callable:
+    """A recurrent layer plus the pooling of its outputs over time into `(batch, features)`."""
+    layer = CELLS[cell](units, return_sequences=pooling != "last", **options)
+
+    def apply(x: keras.KerasTensor) -> keras.KerasTensor:
+        return _pool(layer(x), pooling)
+
+    return apply
+
+
+def _pool(x: keras.KerasTensor, pooling: str) -> keras.KerasTensor:
+    if pooling == "last":
+        return x
+    if pooling == "max":
+        return layers.GlobalMaxPooling1D()(x)
+    if pooling == "average":
+        return layers.GlobalAveragePooling1D()(x)
+    return layers.Concatenate()([layers.GlobalMaxPooling1D()(x), layers.GlobalAveragePooling1D()(x)])
+
+
+def _classifier(tokens: keras.KerasTensor, features: keras.KerasTensor, name: str, dropout: float = 0.0) -> keras.Model:
+    """One sigmoid unit on top of `features` `(batch, features)`: the probability of a positive review."""
+    if dropout:
+        features = layers.Dropout(dropout, name="head_dropout")(features)
+    outputs = layers.Dense(1, activation="sigmoid", name="positive")(features)
+    return keras.Model(tokens, outputs, name=name)
+
+
+# Architectures ---------------------------------------------------------------------------------
+
+
+def _single_layer(cell: str, reference: str) -> Builder:
+    def builder(
+        vocab_size: int,
+        sequence_length: int,
+        *,
+        embedding_dim: PositiveInt = 32,
+        units: PositiveInt = 32,
+        pooling: Pooling = "last",
+        spatial_dropout: Rate = 0.0,
+        mask_zero: bool = False,
+    ) -> keras.Model:
+        tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout)
+        return _classifier(tokens, _recurrent(cell, units, pooling)(x), cell)
+
+    builder.__name__ = cell
+    builder.__doc__ = f"Embedding → {CELLS[cell].__name__} → sigmoid ({reference})."
+    return builder
+
+
+register("simple_rnn")(_single_layer("simple_rnn", "Chollet, Deep Learning with Python, 6.2"))
+register("lstm")(_single_layer("lstm", "Chollet 6.2; keras-io 'Bidirectional LSTM on IMDB' without the Bidirectional"))
+register("gru")(_single_layer("gru", "Chollet 6.3"))
+
+
+@register("stacked")
+def stacked(
+    vocab_size: int,
+    sequence_length: int,
+    *,
+    embedding_dim: PositiveInt = 32,
+    units: PositiveInt = 32,
+    num_layers: PositiveInt = 2,
+    cell: Cell = "lstm",
+    pooling: Pooling = "last",
+    spatial_dropout: Rate = 0.0,
+    mask_zero: bool = False,
+) -> keras.Model:
+    """Embedding → `num_layers` recurrent layers (all but the last return sequences) → sigmoid."""
+    tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout)
+    for _ in range(num_layers - 1):
+        x = CELLS[cell](units, return_sequences=True)(x)
+    return _classifier(tokens, _recurrent(cell, units, pooling)(x), "stacked")
+
+
+@register("bidirectional")
+def bidirectional(
+    vocab_size: int,
+    sequence_length: int,
+    *,
+    embedding_dim: PositiveInt = 32,
+    units: PositiveInt = 32,
+    cell: Cell = "lstm",
+    pooling: Pooling = "last",
+    spatial_dropout: Rate = 0.0,
+    mask_zero: bool = False,
+) -> keras.Model:
+    """Embedding → Bidirectional(recurrent layer of `units` each way) → sigmoid (Chollet 6.3)."""
+    tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout)
+    x = layers.Bidirectional(CELLS[cell](units, return_sequences=pooling != "last"))(x)
+    return _classifier(tokens, _pool(x, pooling), "bidirectional")
+
+
+@register("dropout")
+def dropout(
+    vocab_size: int,
+    sequence_length: int,
+    *,
+    embedding_dim: PositiveInt = 32,
+    units: PositiveInt = 32,
+    cell: Cell = "lstm",
+    dropout: Rate = 0.2,
+    recurrent_dropout: Rate = 0.2,
+    pooling: Pooling = "last",
+    spatial_dropout: Rate = 0.0,
+    mask_zero: bool = False,
+) -> keras.Model:
+    """Embedding → recurrent layer with input `dropout` and `recurrent_dropout` → sigmoid (Chollet 6.3).
+
+    A non-zero `recurrent_dropout` rules out the fused cuDNN kernel on a GPU (training is then several
+    times slower there); on a CPU it costs little.
+    """
+    tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout)
+    recurrent = _recurrent(cell, units, pooling, dropout=dropout, recurrent_dropout=recurrent_dropout)
+    return _classifier(tokens, recurrent(x), "dropout")
+
+
+@register("cnn_lstm")
+def cnn_lstm(
+    vocab_size: int,
+    sequence_length: int,
+    *,
+    embedding_dim: PositiveInt = 128,
+    dropout: Rate = 0.25,
+    filters: PositiveInt = 64,
+    kernel_size: PositiveInt = 5,
+    pool_size: PositiveInt = 4,
+    units: PositiveInt = 70,
+    cell: Cell = "lstm",
+    pooling: Pooling = "last",
+) -> keras.Model:
+    """Embedding → Dropout → Conv1D(relu) → MaxPooling1D → LSTM → sigmoid (keras examples, imdb_cnn_lstm).
+
+    Convolution and pooling pad with 'same', so any padded length (length bucketing) is valid;
+    the sequence shrinks by `pool_size` before the recurrent layer.
+    """
+    tokens, x = _embedded_tokens(vocab_size, embedding_dim)
+    x = layers.Dropout(dropout)(x)
+    x = layers.Conv1D(filters, kernel_size, padding="same", activation="relu")(x)
+    x = layers.MaxPooling1D(pool_size, padding="same")(x)
+    return _classifier(tokens, _recurrent(cell, units, pooling)(x), "cnn_lstm")

@@ -1,0 +1,50 @@
+"""Each rule that links several config keys: the bad combination fails, the fixed one loads."""
+
+from __future__ import annotations
+
+import pytest
+
+from imdb_rnn.checks import CHECKS, advice
+from imdb_rnn.config import load_config
+from imdb_rnn.errors import ConfigError
+
+CASES = {
+    "validation_split_leaves_examples": (
+        ["data.limit=4", "data.validation_split=0.1"],
+        ["data.limit=20", "data.validation_split=0.1"],
+        "leave no validation reviews",
+    ),
+    "post_padding_needs_mask": (
+        ["data.padding=post"],
+        ["data.padding=post", "model.mask_zero=true"],
+        "read the padding last",
+    ),
+    "convolution_fits_sequence": (
+        ["model.architecture=cnn_lstm", "data.maxlen=3"],
+        ["model.architecture=cnn_lstm", "data.maxlen=3", "model.kernel_size=3", "model.pool_size=2"],
+        "longer than the sequences",
+    ),
+}
+
+
+def test_every_check_has_a_case() -> None:
+    assert sorted(rule.__name__ for rule in CHECKS) == sorted(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_combination_fails_and_fixed_one_passes(name: str) -> None:
+    bad, fixed, words = CASES[name]
+    with pytest.raises(ConfigError, match=words) as caught:
+        load_config(None, bad)
+    assert "expected" in str(caught.value) and "received" in str(caught.value)
+    load_config(None, fixed)
+
+
+def test_post_padding_without_a_mask_option_asks_for_pre_padding() -> None:
+    with pytest.raises(ConfigError, match="data.padding: pre"):
+        load_config(None, ["model.architecture=cnn_lstm", "data.padding=post"])
+
+
+def test_advice_warns_about_recurrent_dropout_on_gpu() -> None:
+    assert any("cuDNN" in note for note in advice(load_config("dropout")))
+    assert advice(load_config("lstm")) == []
