@@ -6,12 +6,15 @@ import os
 def _import_tensorflow_quietly() -> None:
     """Imports TensorFlow with file descriptor 2 silenced: its C++ start-up notes ("Could not find
     cuda drivers…") bypass Python and every log-level setting, and would bury our one-line errors.
-    Later TensorFlow messages below FATAL are hidden too unless TF_CPP_MIN_LOG_LEVEL is set."""
+    Later C++ messages below FATAL are hidden too unless TF_CPP_MIN_LOG_LEVEL is set, and so are
+    TensorFlow's Python warnings (such as retracing notes when a sweep builds model after model)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
-        import tensorflow  # noqa: F401
+        import tensorflow
+
+        tensorflow.get_logger().setLevel("ERROR")
     finally:
         os.dup2(saved, 2)
         os.close(saved)

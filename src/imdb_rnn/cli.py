@@ -1,12 +1,19 @@
-"""Command-line entry points (`scripts/train.py`). User errors end as one line on stderr and exit 2."""
+"""Command-line entry points (`scripts/train.py`).
+
+Exit codes: 0 done; 1 a run failed (NaN loss, full disk, unexpected error); 2 bad input (config,
+data, run folder, arguments), reported before anything is trained or written; 130 Ctrl-C; 143
+SIGTERM. Every error is one line on stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import signal
 import sys
 from pathlib import Path
 
-from imdb_rnn.errors import UserError
+from imdb_rnn.errors import RunFailed, RunInterrupted, Terminated, UserError
 
 
 class Parser(argparse.ArgumentParser):
@@ -19,13 +26,16 @@ class Parser(argparse.ArgumentParser):
 def train_parser() -> Parser:
     parser = Parser(
         prog="train.py",
-        description="Train a sentiment classifier on IMDB from a YAML config; results go to a new run folder.",
+        description="Train sentiment classifiers on IMDB from YAML configs; each run goes to a new run folder.",
     )
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
         "--config",
-        required=True,
-        help="a YAML config: a path, or a name in configs/ (lstm.yaml, or just lstm)",
+        nargs="+",
+        metavar="CONFIG",
+        help="YAML configs: paths, names in configs/ (lstm.yaml or lstm), or globs (configs/*.yaml)",
     )
+    source.add_argument("--resume", type=Path, metavar="RUN", help="continue an interrupted or failed run folder")
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -34,26 +44,70 @@ def train_parser() -> Parser:
         metavar="SECTION.KEY=VALUE",
         help="override one config key, value read as YAML (repeatable): --set train.epochs=1",
     )
+    parser.add_argument("--seeds", nargs="+", type=int, metavar="SEED", help="train each config once per seed")
+    parser.add_argument("--dry-run", action="store_true", help="check configs and build models; train nothing")
     parser.add_argument("--output-dir", default="outputs", help="where run folders are created (default: outputs)")
     return parser
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def train_main(argv: list[str] | None = None) -> int:
-    args = train_parser().parse_args(argv)
+    parser = train_parser()
+    args = parser.parse_args(argv)
+    if args.resume and (args.overrides or args.seeds or args.dry_run):
+        parser.error("--resume takes no --set, --seeds or --dry-run: a run resumes with the config in its folder")
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        from imdb_rnn.checks import advice
-        from imdb_rnn.config import load_config
-
-        config = load_config(args.config, args.overrides)
-        for note in advice(config):
-            print(f"warning: {note}", file=sys.stderr)
-        from imdb_rnn.train import train
-
-        run = train(config, args.output_dir)
+        return _train(args)
     except UserError as error:
-        print(f"train.py: error: {error}", file=sys.stderr)
-        return error.exit_code
-    metrics = __import__("json").loads((Path(run) / "metrics.json").read_text())
+        return _fail(str(error), error.exit_code)
+    except RunFailed as error:
+        return _fail(f"run {error.run} failed: {error}", error.exit_code)
+    except RunInterrupted as interrupt:
+        print(f"Interrupted: {interrupt.run} is marked interrupted; resume it with", file=sys.stderr)
+        print(f"  python scripts/train.py --resume {interrupt.run}", file=sys.stderr)
+        return interrupt.exit_code
+    except KeyboardInterrupt as interrupt:
+        print("Interrupted before a run folder was made.", file=sys.stderr)
+        return 143 if isinstance(interrupt, Terminated) else 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"train.py: error: {message}", file=sys.stderr)
+    return code
+
+
+def _train(args: argparse.Namespace) -> int:
+    from imdb_rnn import sweep
+    from imdb_rnn.checks import advice
+    from imdb_rnn.train import resume, train
+
+    if args.resume:
+        run, trained = resume(args.resume)
+        if not trained:
+            print(f"{run} already completed; nothing to resume.")
+            return 0
+        return _report(run)
+    configs = sweep.plan(args.config, args.seeds, args.overrides)
+    for note in dict.fromkeys(note for config in configs for note in advice(config)):
+        print(f"warning: {note}", file=sys.stderr)
+    if args.dry_run:
+        sweep.dry_run(configs)
+        return 0
+    if len(configs) == 1:
+        return _report(train(configs[0], args.output_dir))
+    outcomes = sweep.run_all(configs, args.output_dir)
+    print(sweep.table(outcomes))
+    return 0 if all(outcome.state == "completed" for outcome in outcomes) else 1
+
+
+def _report(run: Path) -> int:
+    metrics = json.loads((Path(run) / "metrics.json").read_text(encoding="utf-8"))
     print(f"Run folder: {run}")
     print(
         f"Test accuracy: {metrics['test_accuracy']:.4f} (test loss {metrics['test_loss']:.4f}, "

@@ -23,6 +23,33 @@ class RunError(UserError):
     """A run folder is missing, incomplete or cannot be written."""
 
 
+class TrainingFailed(RuntimeError):
+    """Training itself failed (for example the loss became NaN): the run is marked `failed`, exit 1."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that a run stops at once and is marked `interrupted` (exit 143)."""
+
+
+class RunFailed(Exception):
+    """A run that started ended in failure; `run` is its folder. The command line exits with 1."""
+
+    exit_code = 1
+
+    def __init__(self, run: object, message: str) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT (exit 130) or SIGTERM (exit 143); `run` is its folder (None if not made yet)."""
+
+    def __init__(self, run: object, exit_code: int) -> None:
+        super().__init__(f"interrupted (exit {exit_code})")
+        self.run = run
+        self.exit_code = exit_code
+
+
 def show(value: Any) -> str:
     """Formats a received value the way it would be written in YAML: `'text'`, `3`, `null`, `[1, 2]`."""
     if value is None:

@@ -1,16 +1,17 @@
 """Run folders: `outputs/<config>-<YYYYmmdd-HHMMSS>/`, created once and never reused.
 
-A finished run folder holds `config.yaml`, `history.csv`, `history.json`, `metrics.json`,
-`accuracy.png`, `loss.png`, `model.keras` and `summary.txt`.
+A finished run folder holds `config.yaml`, `status.json`, `history.csv`, `history.json`,
+`metrics.json`, `accuracy.png`, `loss.png`, `model.keras` (+ `best.json`, its epoch) and
+`summary.txt`; while it trains, `backup/` holds the last completed epoch for `--resume`.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import math
-import os
 import platform
+import re
+import shutil
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -19,12 +20,25 @@ from typing import Any
 import keras
 import numpy as np
 
-from imdb_rnn import plots
+from imdb_rnn import plots, status
 from imdb_rnn.config import Config, save_config
 from imdb_rnn.data import Splits
 from imdb_rnn.errors import RunError
+from imdb_rnn.status import read_json_or_none, write_json
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+
+
+def prepare_output_dir(output_dir: str | Path) -> Path:
+    """Creates `output_dir` if needed; `RunError` naming it when that is impossible."""
+    output_dir = Path(output_dir)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunError(
+            f"{output_dir}: cannot create the output folder: expected a writable folder, received {error.strerror or error}."
+        ) from None
+    return output_dir
 
 
 def create_run_dir(output_dir: str | Path, name: str, now: datetime | None = None) -> Path:
@@ -33,11 +47,7 @@ def create_run_dir(output_dir: str | Path, name: str, now: datetime | None = Non
     `mkdir` fails when the folder exists, so concurrent runs never share or overwrite one.
     """
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    output_dir = Path(output_dir)
-    try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise RunError(f"{output_dir}: cannot create the output folder: {error.strerror or error}.") from None
+    output_dir = prepare_output_dir(output_dir)
     attempt = 1
     while True:
         path = output_dir / (f"{name}-{stamp}" if attempt == 1 else f"{name}-{stamp}-{attempt}")
@@ -47,22 +57,9 @@ def create_run_dir(output_dir: str | Path, name: str, now: datetime | None = Non
         except FileExistsError:
             attempt += 1
         except OSError as error:
-            raise RunError(f"{path}: cannot create the run folder: {error.strerror or error}.") from None
-
-
-def write_json(path: Path, content: Any) -> None:
-    """Writes JSON atomically (temporary file, then rename): a reader never sees half a file."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def read_json(path: Path) -> Any:
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+            raise RunError(
+                f"{path}: cannot create the run folder: expected a writable folder, received {error.strerror or error}."
+            ) from None
 
 
 def read_history(csv_path: Path) -> dict[str, list[float]]:
@@ -84,12 +81,69 @@ def _number(value: str | None) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def start_run(run: Path, config: Config, model: keras.Model) -> None:
-    """Writes what is known before training: `config.yaml` (resolved) and `summary.txt`."""
+def start_run(run: Path, config: Config, model: keras.Model) -> dict[str, list]:
+    """Writes what is known before training, `config.yaml` (resolved) and `summary.txt`; returns
+    the (empty) history so far."""
     save_config(config, run / "config.yaml")
+    (run / "summary.txt").write_text(summary(model) + "\n", encoding="utf-8")
+    return {}
+
+
+def summary(model: keras.Model) -> str:
     lines: list[str] = []
     model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
-    (run / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return "\n".join(lines)
+
+
+BACKUP = "backup"
+NAME = re.compile(r"^(?P<config>.+)-\d{8}-\d{6}(-\d+)?$")
+
+
+def check_resumable(run: Path) -> tuple[str, str]:
+    """`(config name, state)` of a run folder that `--resume` can take; `RunError` otherwise."""
+    expected = "expected a run folder made by train.py (with config.yaml)"
+    if not run.exists():
+        raise RunError(f"{run}: not a run folder: {expected}, received a path that does not exist.")
+    if not run.is_dir():
+        raise RunError(f"{run}: not a run folder: {expected}, received a file.")
+    if not (run / "config.yaml").is_file():
+        raise RunError(f"{run}: not a run folder: {expected}, received a folder without config.yaml.")
+    state = status.state_of(run)
+    trained = len(read_history(run / "history.csv")["epoch"]) if (run / "history.csv").is_file() else 0
+    if state != "completed" and trained and not (run / "model.keras").is_file():
+        raise RunError(
+            f"{run}: cannot resume: expected model.keras beside the {trained} epochs of history.csv, "
+            "received a folder without it."
+        )
+    if state == "running":
+        pid = (status.read(run) or {}).get("pid")
+        raise RunError(f"{run}: the run is still training (pid {pid}): expected a stopped run, received state 'running'.")
+    match = NAME.match(run.name)
+    name = (status.read(run) or {}).get("config") or (match["config"] if match else run.name)
+    return str(name), state
+
+
+def rewind(run: Path) -> dict[str, list]:
+    """Before a resume: keeps the history of the epochs committed to `backup/` (see
+    `imdb_rnn.callbacks`) and drops any later row; returns the history kept."""
+    backup = run / BACKUP
+    metadata = read_json_or_none(backup / "training_metadata.json")
+    if not isinstance(metadata, dict):  # killed while writing it: fall back to the previous backup
+        metadata = read_json_or_none(backup / "training_metadata.json.bkp")
+        if isinstance(metadata, dict) and (backup / "latest.weights.h5.bkp").is_file():
+            shutil.copy(backup / "latest.weights.h5.bkp", backup / "latest.weights.h5")
+            shutil.copy(backup / "training_metadata.json.bkp", backup / "training_metadata.json")
+        else:
+            shutil.rmtree(backup, ignore_errors=True)
+            metadata = {"epoch": 0}
+    committed = int(metadata.get("epoch", 0))
+    csv_path = run / "history.csv"
+    lines = csv_path.read_text(encoding="utf-8").splitlines(keepends=True) if csv_path.is_file() else []
+    kept = lines[: 1 + committed] if lines else []
+    temporary = csv_path.with_name(".history.csv.tmp")
+    temporary.write_text("".join(kept), encoding="utf-8")
+    temporary.replace(csv_path)
+    return read_history(csv_path) if kept else {}
 
 
 def finish_run(
@@ -97,7 +151,6 @@ def finish_run(
     config: Config,
     splits: Splits,
     parameters: int,
-    training_seconds: float,
     test_loss: float,
     test_accuracy: float,
 ) -> dict[str, Any]:
@@ -115,7 +168,7 @@ def finish_run(
         "best_val_accuracy": history["val_accuracy"][best_epoch - 1],
         "epochs_run": len(history["epoch"]),
         "parameters": int(parameters),
-        "training_seconds": round(training_seconds, 3),
+        "training_seconds": round(sum(history["seconds"]), 3),
         "median_epoch_seconds": float(np.median(history["seconds"])),
         "examples": {"train": len(splits.train), "validation": len(splits.validation), "test": len(splits.test)},
         "data": {"source": splits.source, "location": splits.location},

@@ -1,14 +1,22 @@
-"""The training recipe: config → data → model → fit → test metrics, all in a new run folder."""
+"""The training recipe: config → data → model → fit → test metrics, all in a run folder."""
 
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import keras
-from imdb_rnn import runs
-from imdb_rnn.config import Config, save_config
+
+from imdb_rnn import runs, status
+from imdb_rnn.callbacks import (
+    BestModel,
+    EpochTimer,
+    HistoryCSV,
+    NaNGuard,
+    ResumableEarlyStopping,
+    StatusUpdate,
+)
+from imdb_rnn.config import Config, load_config
 from imdb_rnn.data import Splits, load_splits
 from imdb_rnn.models import build_model
 from imdb_rnn.pipeline import make_dataset
@@ -22,27 +30,10 @@ OPTIMIZERS = {
 }
 
 
-class EpochTimer(keras.callbacks.Callback):
-    """Adds `seconds` (wall-clock time of the epoch, validation included) to each epoch's logs."""
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self.started = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logs["seconds"] = time.perf_counter() - self.started
-
-
-class HistoryCSV(keras.callbacks.CSVLogger):
-    """Keras's CSVLogger, counting epochs from 1 as the progress bar does."""
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        super().on_epoch_end(epoch + 1, logs)
-
-
-def compile_model(config: Config, vocab_size: int) -> keras.Model:
+def compile_model(config: Config) -> keras.Model:
     """Builds `config.model` and compiles it with `config.train`'s optimizer (binary cross-entropy)."""
     keras.mixed_precision.set_global_policy("mixed_float16" if config.train.mixed_precision else "float32")
-    model = build_model(config.model.architecture, config.model.params, vocab_size, config.data.maxlen)
+    model = build_model(config.model.architecture, config.model.params, config.data.num_words, config.data.maxlen)
     optimizer = OPTIMIZERS[config.train.optimizer](
         learning_rate=config.train.learning_rate, clipnorm=config.train.clipnorm
     )
@@ -59,45 +50,65 @@ def datasets(splits: Splits, config: Config):
     return train, make_dataset(splits.validation, **options), make_dataset(splits.test, **options)
 
 
-def callbacks(run: Path, config: Config) -> list[keras.callbacks.Callback]:
-    """Timing, NaN guard, best-epoch checkpoint (`model.keras`), `history.csv`, optional early stopping."""
+def callbacks(run: Path, config: Config, history: dict[str, list]) -> list[keras.callbacks.Callback]:
+    """The run's callbacks, in the order that makes a run resumable (see `imdb_rnn.callbacks`)."""
     chosen = [
         EpochTimer(),
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.ModelCheckpoint(run / "model.keras", monitor="val_accuracy", save_best_only=True),
-        HistoryCSV(run / "history.csv"),
+        NaNGuard(),
+        HistoryCSV(run / "history.csv", append=True),
+        keras.callbacks.BackupAndRestore(run / runs.BACKUP, double_checkpoint=True),
+        BestModel(run, history),
+        StatusUpdate(run),
     ]
     if config.train.early_stopping is not None:
-        chosen.append(keras.callbacks.EarlyStopping("val_accuracy", patience=config.train.early_stopping))
+        chosen.append(ResumableEarlyStopping(config.train.early_stopping, history))
     return chosen
 
 
-def train(config: Config, output_dir: str | Path = "outputs", splits: Splits | None = None, verbose: int | None = None) -> Path:
-    """Trains `config` in a new run folder under `output_dir` and returns that folder.
+def train(
+    config: Config,
+    output_dir: str | Path = "outputs",
+    splits: Splits | None = None,
+    verbose: int | None = None,
+    resume: Path | None = None,
+) -> Path:
+    """Trains `config` in a new run folder under `output_dir` (or continues the run folder `resume`)
+    and returns the folder.
 
     `splits` replaces the IMDB data (tests use a synthetic dataset); `verbose` defaults to Keras's
-    progress bar in a terminal and one line per epoch otherwise.
+    progress bar in a terminal and one line per epoch otherwise. A failure is raised as `RunFailed`,
+    Ctrl-C or SIGTERM as `RunInterrupted`, after `status.json` says so.
     """
+    if resume is None:
+        runs.prepare_output_dir(output_dir)  # fail before the data loads
     keras.utils.set_random_seed(config.train.seed)
     splits = splits or load_splits(config.data)
-    model = compile_model(config, config.data.num_words)
+    model = compile_model(config)
     train_data, validation_data, test_data = datasets(splits, config)
 
-    run = runs.create_run_dir(output_dir, config.name)
-    runs.start_run(run, config, model)
-
-    started = time.perf_counter()
-    model.fit(
-        train_data,
-        validation_data=validation_data,
-        epochs=config.train.epochs,
-        callbacks=callbacks(run, config),
-        shuffle=False,  # the training pipeline shuffles
-        verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
-    )
-    training_seconds = time.perf_counter() - started
-
-    best = keras.models.load_model(run / "model.keras")
-    test_loss, test_accuracy = best.evaluate(test_data, verbose=0)
-    runs.finish_run(run, config, splits, model.count_params(), training_seconds, test_loss, test_accuracy)
+    run = Path(resume) if resume else runs.create_run_dir(output_dir, config.name)
+    with status.tracking(run, config.name, resumed=resume is not None):
+        history = runs.rewind(run) if resume else runs.start_run(run, config, model)
+        model.fit(
+            train_data,
+            validation_data=validation_data,
+            epochs=config.train.epochs,
+            callbacks=callbacks(run, config, history),
+            shuffle=False,  # the training pipeline shuffles
+            verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
+        )
+        best = keras.models.load_model(run / "model.keras")
+        test_loss, test_accuracy = best.evaluate(test_data, verbose=0)
+        runs.finish_run(run, config, splits, model.count_params(), test_loss, test_accuracy)
     return run
+
+
+def resume(run: Path, verbose: int | None = None) -> tuple[Path, bool]:
+    """Continues an interrupted, failed or crashed run in its own folder, with its stored config,
+    from the last completed epoch. Returns `(run, False)` without training if it already completed."""
+    name, state = runs.check_resumable(Path(run))
+    if state == "completed":
+        return Path(run), False
+    config = load_config(Path(run) / "config.yaml")
+    config.name = name
+    return train(config, verbose=verbose, resume=Path(run)), True

@@ -1,0 +1,179 @@
+"""Runs that survive: status, kill -9 then --resume, Ctrl-C and SIGTERM, NaN loss, full disks."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import PROJECT, SMOKE, requires_data
+from imdb_rnn import status
+from imdb_rnn.callbacks import HistoryCSV
+from imdb_rnn.cli import train_main
+from imdb_rnn.config import load_config
+from imdb_rnn.errors import RunFailed
+from imdb_rnn.runs import rewind
+from imdb_rnn.train import train
+from test_train import synthetic_splits
+
+# Epochs of one to a few seconds on 2 cores, so that a signal lands in the middle of one.
+SLOW_EPOCHS = ["data.limit=3000", "data.test_limit=200", "data.maxlen=200", "train.batch_size=64"]
+
+
+def start(tmp_path: Path, epochs: int) -> subprocess.Popen:
+    overrides = [*SLOW_EPOCHS, f"train.epochs={epochs}"]
+    return subprocess.Popen(
+        [sys.executable, str(PROJECT / "scripts" / "train.py"), "--config", "lstm", "--output-dir", str(tmp_path),
+         *[arg for override in overrides for arg in ("--set", override)]],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def wait_for_epochs(tmp_path: Path, count: int, process: subprocess.Popen, timeout: float = 240) -> Path:
+    """The run folder, once its history.csv holds `count` epochs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for history in tmp_path.glob("*/history.csv"):
+            if len(history.read_text().strip().splitlines()) > count:
+                return history.parent
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    raise AssertionError("the run did not reach the epoch in time")
+
+
+def epochs_in(run: Path) -> tuple[list[int], list[int]]:
+    csv_epochs = [int(line.split(",")[0]) for line in (run / "history.csv").read_text().strip().splitlines()[1:]]
+    return csv_epochs, json.loads((run / "history.json").read_text())["epoch"]
+
+
+@requires_data
+def test_kill_9_mid_epoch_then_resume_keeps_every_epoch_once(real_data: Path, tmp_path: Path) -> None:
+    process = start(tmp_path, epochs=5)
+    run = wait_for_epochs(tmp_path, 2, process)
+    time.sleep(0.4)  # into epoch 3
+    process.kill()
+    process.communicate()
+    assert status.read(run)["state"] == "running" and status.state_of(run) == "crashed"
+    assert not (run / "metrics.json").exists()
+
+    resumed = subprocess.run(
+        [sys.executable, str(PROJECT / "scripts" / "train.py"), "--resume", str(run)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert epochs_in(run) == ([1, 2, 3, 4, 5], [1, 2, 3, 4, 5])
+    history = json.loads((run / "history.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())
+    best = max(range(5), key=lambda i: history["val_accuracy"][i]) + 1
+    assert metrics["epochs_run"] == 5 and metrics["best_epoch"] == best
+    assert json.loads((run / "best.json").read_text())["epoch"] == best
+    assert status.read(run)["state"] == "completed" and status.read(run)["epochs_completed"] == 5
+    assert not (run / "backup").exists()
+
+    again = subprocess.run(
+        [sys.executable, str(PROJECT / "scripts" / "train.py"), "--resume", str(run)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert again.returncode == 0 and "already completed" in again.stdout
+
+
+@requires_data
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_stops_at_once_marks_interrupted_and_prints_the_resume_command(
+    real_data: Path, tmp_path: Path, signum: int, code: int
+) -> None:
+    process = start(tmp_path, epochs=50)
+    run = wait_for_epochs(tmp_path, 2, process)  # epoch 1 is committed once epoch 2's row is written
+    sent = time.monotonic()
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - sent < 30  # not after 50 epochs
+    assert process.returncode == code
+    assert f"--resume {run}" in stderr and "Traceback" not in stderr
+    assert status.read(run)["state"] == "interrupted"
+    assert (run / "model.keras").is_file() and len(epochs_in_csv(run)) >= 1
+
+
+def epochs_in_csv(run: Path) -> list[int]:
+    return [int(line.split(",")[0]) for line in (run / "history.csv").read_text().strip().splitlines()[1:]]
+
+
+def make_state(run: Path, csv_epochs: int, committed: int | None) -> None:
+    """A run folder as a kill leaves it: `csv_epochs` history rows, backup committed at `committed`."""
+    run.mkdir(parents=True)
+    rows = ["epoch,accuracy,loss,seconds,val_accuracy,val_loss"]
+    rows += [f"{e},0.{e},0.5,1.0,0.{e},0.4" for e in range(1, csv_epochs + 1)]
+    (run / "history.csv").write_text("\n".join(rows) + "\n")
+    if committed is not None:
+        (run / "backup").mkdir()
+        (run / "backup" / "training_metadata.json").write_text(json.dumps({"epoch": committed, "batch": 0}))
+
+
+@pytest.mark.parametrize("csv_epochs, committed, kept", [(3, 2, [1, 2]), (2, 2, [1, 2]), (1, None, [])])
+def test_rewind_keeps_only_committed_epochs(tmp_path: Path, csv_epochs: int, committed: int | None, kept) -> None:
+    run = tmp_path / "lstm-20260101-000000"
+    make_state(run, csv_epochs, committed)
+    assert rewind(run).get("epoch", []) == kept
+    assert epochs_in_csv(run) == kept
+
+
+def test_rewind_falls_back_to_the_previous_backup_when_metadata_is_torn(tmp_path: Path) -> None:
+    run = tmp_path / "lstm-20260101-000000"
+    make_state(run, 3, 3)
+    (run / "backup" / "training_metadata.json").write_text('{"epo')
+    (run / "backup" / "training_metadata.json.bkp").write_text('{"epoch": 2, "batch": 0}')
+    (run / "backup" / "latest.weights.h5.bkp").write_bytes(b"weights of epoch 2")
+    assert rewind(run)["epoch"] == [1, 2]
+    assert (run / "backup" / "latest.weights.h5").read_bytes() == b"weights of epoch 2"
+
+
+def nan_config():
+    return load_config(
+        "lstm", ["data.maxlen=30", "data.num_words=50", "train.epochs=3", "train.optimizer=sgd", "train.learning_rate=1e30"]
+    )
+
+
+def test_nan_loss_fails_the_run_with_its_reason(tmp_path: Path) -> None:
+    with pytest.raises(RunFailed, match=r"loss became nan in epoch (\d+), batch") as caught:
+        train(nan_config(), tmp_path, splits=synthetic_splits(200, seed=0, maxlen=30), verbose=0)
+    run = caught.value.run
+    assert status.read(run)["state"] == "failed" and "nan" in status.read(run)["error"]
+    assert not (run / "metrics.json").exists()
+    failed_epoch = int(str(caught.value).split("epoch ")[1].split(",")[0])
+    assert epochs_in_csv(run) == list(range(1, failed_epoch))  # the failing epoch is not recorded
+
+
+@requires_data
+def test_nan_loss_from_the_command_line_exits_1_with_one_line(real_data: Path, tmp_path: Path, capsys) -> None:
+    argv = ["--config", "lstm", "--output-dir", str(tmp_path), "--set", "train.optimizer=sgd"]
+    argv += [arg for override in [*SMOKE, "train.learning_rate=1e30"] for arg in ("--set", override)]
+    assert train_main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "failed: the training loss became nan" in err
+
+
+def test_full_disk_mid_run_fails_with_one_line_naming_the_path(tmp_path: Path, monkeypatch) -> None:
+    def full(self, epoch, logs=None):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.filename))
+
+    monkeypatch.setattr(HistoryCSV, "on_epoch_end", full)
+    config = load_config("lstm", ["data.maxlen=30", "data.num_words=50", "train.epochs=2"])
+    with pytest.raises(RunFailed) as caught:
+        train(config, tmp_path, splits=synthetic_splits(100, seed=0, maxlen=30), verbose=0)
+    assert str(caught.value) == f"cannot write {caught.value.run / 'history.csv'}: No space left on device"
+    assert status.read(caught.value.run)["state"] == "failed"
+
+
+def test_unwritable_output_dir_is_one_line(tmp_path: Path, capsys) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert train_main(["--config", "lstm", "--output-dir", str(blocker / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{blocker / 'runs'}: cannot create the output folder" in err
