@@ -60,12 +60,14 @@ def datasets(splits: Splits, config: Config):
 
 
 def callbacks(run: Path, config: Config) -> list[keras.callbacks.Callback]:
-    """Timing, NaN guard, best-epoch checkpoint (`model.keras`), `history.csv`, optional early stopping."""
+    """Timing, NaN guard, best-epoch checkpoint (`model.keras`), `history.csv`, TensorBoard logs
+    (`tensorboard/`: per-epoch scalars only, no graph, histograms or profiling), optional early stopping."""
     chosen = [
         EpochTimer(),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.ModelCheckpoint(run / "model.keras", monitor="val_accuracy", save_best_only=True),
         HistoryCSV(run / "history.csv"),
+        keras.callbacks.TensorBoard(log_dir=run / "tensorboard", write_graph=False, update_freq="epoch", profile_batch=0),
     ]
     if config.train.early_stopping is not None:
         chosen.append(keras.callbacks.EarlyStopping("val_accuracy", patience=config.train.early_stopping))
