@@ -9,7 +9,7 @@ ifneq ($(IMDB_DATA_DIR),)
 export IMDB_DATA_DIR
 endif
 
-.PHONY: install train test test-all clean
+.PHONY: install train compare test test-all clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ install: $(BIN)/.installed
 
 train: install  ## make train CONFIG=lstm ARGS="--set train.epochs=3"
 	$(BIN)/python scripts/train.py --config $(CONFIG) $(ARGS)
+
+compare: install  ## make compare ARGS="--filter architecture=lstm --last 5"
+	$(BIN)/python scripts/compare.py $(ARGS)
 
 test: install  ## the default suite (slow tests excluded)
 	$(BIN)/python -m pytest $(ARGS)

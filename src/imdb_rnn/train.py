@@ -51,7 +51,8 @@ def datasets(splits: Splits, config: Config):
 
 
 def callbacks(run: Path, config: Config, history: dict[str, list]) -> list[keras.callbacks.Callback]:
-    """The run's callbacks, in the order that makes a run resumable (see `imdb_rnn.callbacks`)."""
+    """The run's callbacks, in the order that makes a run resumable (see `imdb_rnn.callbacks`), plus
+    TensorBoard logs in `tensorboard/` (per-epoch scalars only: no graph, histograms or profiling)."""
     chosen = [
         EpochTimer(),
         NaNGuard(),
@@ -59,6 +60,7 @@ def callbacks(run: Path, config: Config, history: dict[str, list]) -> list[keras
         keras.callbacks.BackupAndRestore(run / runs.BACKUP, double_checkpoint=True),
         BestModel(run, history),
         StatusUpdate(run),
+        keras.callbacks.TensorBoard(log_dir=run / "tensorboard", write_graph=False, update_freq="epoch", profile_batch=0),
     ]
     if config.train.early_stopping is not None:
         chosen.append(ResumableEarlyStopping(config.train.early_stopping, history))
