@@ -23,6 +23,10 @@ class RunError(UserError):
     """A run folder is missing, incomplete or cannot be written."""
 
 
+class InputError(UserError):
+    """A review to classify has no words, or a file of reviews cannot be read."""
+
+
 def show(value: Any) -> str:
     """Formats a received value the way it would be written in YAML: `'text'`, `3`, `null`, `[1, 2]`."""
     if value is None:

@@ -10,8 +10,10 @@ import keras
 from imdb_rnn import runs
 from imdb_rnn.config import Config, save_config
 from imdb_rnn.data import Splits, load_splits
+from imdb_rnn.evaluate import predict_dataset, record_evaluation
 from imdb_rnn.models import build_model
 from imdb_rnn.pipeline import make_dataset
+from imdb_rnn.vocabulary import save_vocabulary
 
 OPTIMIZERS = {
     "rmsprop": keras.optimizers.RMSprop,
@@ -85,6 +87,7 @@ def train(config: Config, output_dir: str | Path = "outputs", splits: Splits | N
 
     run = runs.create_run_dir(output_dir, config.name)
     runs.start_run(run, config, model)
+    save_vocabulary(run, splits, config.data)
 
     started = time.perf_counter()
     model.fit(
@@ -100,4 +103,5 @@ def train(config: Config, output_dir: str | Path = "outputs", splits: Splits | N
     best = keras.models.load_model(run / "model.keras")
     test_loss, test_accuracy = best.evaluate(test_data, verbose=0)
     runs.finish_run(run, config, splits, model.count_params(), training_seconds, test_loss, test_accuracy)
+    record_evaluation(run, *predict_dataset(best, test_data))
     return run
