@@ -49,3 +49,65 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# A tiny, learnable review corpus in the Large Movie Review Dataset layout, and a run trained on it
+# (fast, and needs no real data): each review mixes neutral words with two cues of its class.
+POSITIVE_WORDS = ["wonderful", "superb", "brilliant", "loved", "moving"]
+NEGATIVE_WORDS = ["awful", "boring", "terrible", "waste", "dull"]
+NEUTRAL_WORDS = ["the", "movie", "a", "film", "plot", "acting", "was", "and", "it", "story", "of", "this"]
+RARE_WORDS = ["zeppelin", "quixotic", "marmalade"]  # in the word index, but beyond TINY_NUM_WORDS
+TINY_NUM_WORDS = 3 + len(NEUTRAL_WORDS + POSITIVE_WORDS + NEGATIVE_WORDS) + 1  # ids 0-2 are reserved
+TINY_OVERRIDES = [
+    "data.source=aclimdb", f"data.num_words={TINY_NUM_WORDS}", "data.maxlen=16", "data.validation_split=0.25",
+    "model.units=16", "model.embedding_dim=8", "train.epochs=12", "train.batch_size=16", "train.learning_rate=0.02",
+]
+
+
+def tiny_review(rng, label: int) -> str:
+    words = list(rng.choice(NEUTRAL_WORDS, size=rng.integers(4, 10)))
+    cues = rng.choice(POSITIVE_WORDS if label else NEGATIVE_WORDS, size=2, replace=False)
+    for cue in cues:
+        words.insert(rng.integers(0, len(words) + 1), str(cue))
+    if rng.random() < 0.3:
+        words.insert(0, str(rng.choice(RARE_WORDS)))
+    return " ".join(words).capitalize() + rng.choice([".", "!", "...<br /><br />"])
+
+
+def write_tiny_corpus(root: Path, train: int = 80, test: int = 20) -> Path:
+    """`root/aclImdb/{train,test}/{neg,pos}/<n>_<rating>.txt` (`train`, `test` reviews per class) plus
+    `root/imdb_word_index.json`."""
+    import json
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for split, count in (("train", train), ("test", test)):
+        for label, folder in ((0, "neg"), (1, "pos")):
+            for number in range(count):
+                write(root / "aclImdb" / split / folder / f"{number}_{8 if label else 2}.txt", tiny_review(rng, label))
+    words = NEUTRAL_WORDS + POSITIVE_WORDS + NEGATIVE_WORDS + ["br"] + RARE_WORDS
+    write(root / "imdb_word_index.json", json.dumps({word: rank for rank, word in enumerate(words, 1)}))
+    return root
+
+
+def tiny_test_texts(root: Path) -> list[str]:
+    """The corpus's test reviews in the order the data loader gives them (negative first, by number)."""
+    folders = [root / "aclImdb" / "test" / label for label in ("neg", "pos")]
+    files = [sorted(folder.glob("*.txt"), key=lambda file: int(file.stem.split("_")[0])) for folder in folders]
+    return [file.read_text(encoding="utf-8") for group in files for file in group]
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny_corpus(tmp_path_factory.mktemp("tiny-corpus"))
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run folder trained on `tiny_corpus` (LSTM, a few seconds). Tests that change it copy it first."""
+    from imdb_rnn.config import load_config
+    from imdb_rnn.train import train
+
+    config = load_config("lstm", [*TINY_OVERRIDES, f"data.path={tiny_corpus}"])
+    return train(config, tmp_path_factory.mktemp("tiny-runs"), verbose=0)

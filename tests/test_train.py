@@ -21,14 +21,15 @@ from imdb_rnn.runs import create_run_dir
 from imdb_rnn.train import train
 
 RUN_FILES = {
-    "config.yaml", "history.csv", "history.json", "metrics.json",
-    "accuracy.png", "loss.png", "model.keras", "summary.txt",
+    "config.yaml", "status.json", "history.csv", "history.json", "metrics.json", "accuracy.png", "loss.png",
+    "model.keras", "best.json", "summary.txt", "tensorboard", "vocabulary.json", "confusion_matrix.png", "roc_curve.png",
 }
 
 
 def check_run_folder(run: Path, config_name: str, epochs: int) -> dict:
     assert run.parent.is_dir() and run.name.startswith(f"{config_name}-")
     assert RUN_FILES <= {p.name for p in run.iterdir()}
+    assert not (run / "backup").exists()  # BackupAndRestore removes it when the run completes
     resolved = yaml.safe_load((run / "config.yaml").read_text())
     assert load_config(run / "config.yaml").to_dict() == resolved
     history = json.loads((run / "history.json").read_text())

@@ -24,6 +24,8 @@ def _import_tensorflow_quietly() -> None:
 _import_tensorflow_quietly()
 
 from imdb_rnn.config import Config, load_config  # noqa: E402
+from imdb_rnn.evaluate import classification_metrics  # noqa: E402
+from imdb_rnn.predict import Run, load_run  # noqa: E402
 
-__all__ = ["Config", "load_config"]
+__all__ = ["Config", "Run", "classification_metrics", "load_config", "load_run"]
 __version__ = "0.1.0"

@@ -70,13 +70,14 @@ class Splits:
     test: Split
     source: str  # "keras" or "aclimdb"
     location: str  # the file or folder the reviews were read from
+    word_index: Path | None = None  # the imdb_word_index.json that encodes this data, when known
 
 
 @dataclass
 class Location:
     source: str  # "keras" or "aclimdb"
     path: Path | None  # None: download
-    word_index: Path | None = None  # aclimdb only; None: download
+    word_index: Path | None = None  # None: none found (aclimdb downloads it; keras does not need it)
     searched: list[Path] = field(default_factory=list)  # the folders looked in
 
 
@@ -107,10 +108,9 @@ def locate(data: DataConfig) -> Location:
         for source in wanted:
             found = _local_copy(folder, source)
             if found is not None:
-                word_index = _find_word_index(found, dirs) if source == "aclimdb" else None
-                return Location(source, found, word_index, dirs)
+                return Location(source, found, _find_word_index(found, dirs), dirs)
     source = "keras" if data.source == "auto" else data.source
-    return Location(source, None, _find_word_index(None, dirs) if source == "aclimdb" else None, dirs)
+    return Location(source, None, _find_word_index(None, dirs), dirs)
 
 
 def _local_copy(path: Path, source: str) -> Path | None:
@@ -166,6 +166,14 @@ def _cached_aclimdb(location: Location, num_words: int) -> tuple[Reviews, Review
         return Reviews(np.split(ids, arrays[f"{split}_offsets"][1:-1]), arrays[f"{split}_labels"])
 
     return reviews("train"), reviews("test")
+
+
+def download_word_index(data: DataConfig) -> Path | None:
+    """Keras's `imdb_word_index.json` through `keras.utils.get_file`, or None when that fails (offline)."""
+    try:
+        return _download(WORD_INDEX_FILE, search_dirs(data))
+    except DataError:
+        return None
 
 
 def _download(filename: str, searched: list[Path]) -> Path:
@@ -226,10 +234,7 @@ def read_aclimdb(path: Path, word_index_path: Path) -> tuple[Reviews, Reviews]:
     Reviews are ordered by split, label (neg, pos) and file name, so the result does not depend on
     the archive's order.
     """
-    try:
-        word_index = text.load_word_index(word_index_path)
-    except (OSError, ValueError) as error:
-        raise DataError(f"{word_index_path}: cannot read the word index: expected Keras's JSON word index, received {error}.") from None
+    word_index = read_word_index(word_index_path)
     found: dict[tuple[str, int], list[tuple[str, np.ndarray]]] = {
         (split, label): [] for split in ("train", "test") for label in (0, 1)
     }
@@ -252,6 +257,16 @@ def read_aclimdb(path: Path, word_index_path: Path) -> tuple[Reviews, Reviews]:
         return Reviews(sequences, labels)
 
     return reviews("train"), reviews("test")
+
+
+def read_word_index(path: Path) -> dict[str, int]:
+    """`text.load_word_index`, with a one-line `DataError` when the file cannot be read."""
+    try:
+        return text.load_word_index(path)
+    except (OSError, ValueError) as error:
+        raise DataError(
+            f"{path}: cannot read the word index: expected Keras's JSON word index, received {error}."
+        ) from None
 
 
 def _file_order(name: str) -> tuple[int, str]:
@@ -311,4 +326,5 @@ def load_splits(data: DataConfig) -> Splits:
     order = np.random.default_rng(data.seed).permutation(len(train))
     n_validation = round(len(train) * data.validation_split)
     validation, train = train.take(np.sort(order[:n_validation])), train.take(np.sort(order[n_validation:]))
-    return Splits(pad(train, data), pad(validation, data), pad(test, data), location.source, str(location.path))
+    padded = pad(train, data), pad(validation, data), pad(test, data)
+    return Splits(*padded, location.source, str(location.path), location.word_index)

@@ -23,6 +23,10 @@ class RunError(UserError):
     """A run folder is missing, incomplete or cannot be written."""
 
 
+class InputError(UserError):
+    """A review to classify has no words, or a file of reviews cannot be read."""
+
+
 class TrainingFailed(RuntimeError):
     """Training itself failed (for example the loss became NaN): the run is marked `failed`, exit 1."""
 

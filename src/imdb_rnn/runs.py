@@ -1,8 +1,9 @@
 """Run folders: `outputs/<config>-<YYYYmmdd-HHMMSS>/`, created once and never reused.
 
 A finished run folder holds `config.yaml`, `status.json`, `history.csv`, `history.json`,
-`metrics.json`, `accuracy.png`, `loss.png`, `model.keras` (+ `best.json`, its epoch) and
-`summary.txt`; while it trains, `backup/` holds the last completed epoch for `--resume`.
+`metrics.json`, `accuracy.png`, `loss.png`, `model.keras` (+ `best.json`, its epoch),
+`summary.txt`, `vocabulary.json`, `confusion_matrix.png`, `roc_curve.png` and `tensorboard/`;
+while it trains, `backup/` holds the last completed epoch for `--resume`.
 """
 
 from __future__ import annotations

@@ -35,6 +35,10 @@ def write_json(path: Path, content: Any) -> None:
         temporary.unlink(missing_ok=True)
 
 
+def read_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
 def read_json_or_none(path: Path) -> Any:
     """The parsed file, or None when it is missing or not valid JSON."""
     try:

@@ -18,8 +18,10 @@ from imdb_rnn.callbacks import (
 )
 from imdb_rnn.config import Config, load_config
 from imdb_rnn.data import Splits, load_splits
+from imdb_rnn.evaluate import classification_metrics, predict_dataset, record_evaluation
 from imdb_rnn.models import build_model
 from imdb_rnn.pipeline import make_dataset
+from imdb_rnn.vocabulary import save_vocabulary
 
 OPTIMIZERS = {
     "rmsprop": keras.optimizers.RMSprop,
@@ -90,7 +92,11 @@ def train(
 
     run = Path(resume) if resume else runs.create_run_dir(output_dir, config.name)
     with status.tracking(run, config.name, resumed=resume is not None):
-        history = runs.rewind(run) if resume else runs.start_run(run, config, model)
+        if resume:
+            history = runs.rewind(run)
+        else:
+            history = runs.start_run(run, config, model)
+            save_vocabulary(run, splits, config.data)
         model.fit(
             train_data,
             validation_data=validation_data,
@@ -100,8 +106,10 @@ def train(
             verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
         )
         best = keras.models.load_model(run / "model.keras")
-        test_loss, test_accuracy = best.evaluate(test_data, verbose=0)
-        runs.finish_run(run, config, splits, model.count_params(), test_loss, test_accuracy)
+        labels, probabilities = predict_dataset(best, test_data)
+        test = classification_metrics(labels, probabilities)
+        runs.finish_run(run, config, splits, model.count_params(), test["loss"], test["accuracy"])
+        record_evaluation(run, labels, probabilities)
     return run
 
 
