@@ -9,7 +9,7 @@ ifneq ($(IMDB_DATA_DIR),)
 export IMDB_DATA_DIR
 endif
 
-.PHONY: install train compare test test-all clean
+.PHONY: install train compare test test-all benchmark results clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ test: install  ## the default suite (slow tests excluded)
 
 test-all: install  ## every test, full-data ones included
 	$(BIN)/python -m pytest -m "" $(ARGS)
+
+benchmark: install  ## time plain Keras vs the trainer vs length bucketing: make benchmark ARGS="--limit 5000"
+	$(BIN)/python scripts/benchmark.py $(ARGS)
+
+results: install  ## train every config with seeds 1 2 3 on the full data, write docs/RESULTS.md (hours)
+	$(BIN)/python scripts/reproduce.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

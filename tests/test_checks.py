@@ -45,6 +45,8 @@ def test_post_padding_without_a_mask_option_asks_for_pre_padding() -> None:
         load_config(None, ["model.architecture=cnn_lstm", "data.padding=post"])
 
 
-def test_advice_warns_about_recurrent_dropout_on_gpu() -> None:
-    assert any("cuDNN" in note for note in advice(load_config("dropout")))
-    assert advice(load_config("lstm")) == []
+def test_advice_warns_when_a_config_gives_up_cudnn() -> None:
+    assert any("recurrent_dropout" in note and "cuDNN" in note for note in advice(load_config("dropout")))
+    assert any("padding: post" in note for note in advice(load_config(None, ["model.mask_zero=true"])))
+    assert advice(load_config(None, ["model.mask_zero=true", "data.padding=post"])) == []
+    assert advice(load_config(None)) == []

@@ -50,7 +50,7 @@ def test_overrides_are_parsed_as_yaml_scalars() -> None:
 
 
 def test_override_can_switch_architecture() -> None:
-    config = load_config("lstm", ["model.architecture=cnn_lstm", "model.filters=16"])
+    config = load_config(None, ["model.architecture=cnn_lstm", "model.filters=16"])
     assert config.model.architecture == "cnn_lstm" and config.model.params["filters"] == 16
 
 

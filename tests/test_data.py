@@ -14,7 +14,7 @@ import pytest
 from conftest import write
 from imdb_rnn import data as data_module
 from imdb_rnn.config import DataConfig
-from imdb_rnn.data import balanced_subset, load_reviews, load_splits, locate, pad, read_aclimdb, Reviews
+from imdb_rnn.data import Reviews, balanced_subset, load_reviews, load_splits, locate, pad, read_aclimdb, validation_indices
 from imdb_rnn.errors import DataError
 from imdb_rnn.text import START
 
@@ -35,6 +35,10 @@ def corpus(tmp_path: Path) -> Path:
         for number, review in enumerate(texts):
             write(root / "aclImdb" / split / label / f"{number}_{7 if label == 'pos' else 2}.txt", review)
     write(root / "aclImdb" / "train" / "unsup" / "0_0.txt", "unlabeled reviews are ignored")
+    for split in ("train", "test"):  # line i: the movie of review i
+        for label, movies in (("pos", [11, 11, 12]), ("neg", [13, 12, 14])):
+            urls = [f"http://www.imdb.com/title/tt{movie:07d}/usercomments" for movie in movies]
+            write(root / "aclImdb" / split / f"urls_{label}.txt", "\n".join(urls[: len(REVIEWS[(split, label)])]) + "\n")
     write(root / "imdb_word_index.json", json.dumps({word: rank for rank, word in enumerate(WORDS, 1)}))
     return root
 
@@ -56,6 +60,7 @@ def test_folder_and_archive_encode_the_same(corpus: Path, tmp_path: Path) -> Non
         assert a.labels.tolist() == b.labels.tolist()
     train, test = from_folder
     assert len(train) == 6 and len(test) == 4  # unsup left out
+    assert train.movies.tolist() == [13, 12, 14, 11, 11, 12] and test.movies.tolist() == [13, 12, 11, 11]
     assert train.labels.tolist() == [0, 0, 0, 1, 1, 1]
     great = WORDS.index("great") + 1 + 3
     assert train.sequences[3].tolist() == [START, WORDS.index("a") + 4, great, WORDS.index("movie") + 4]
@@ -177,3 +182,22 @@ def test_validation_comes_from_training_reviews(corpus: Path) -> None:
     assert not train_rows & {tuple(row) for row in splits.validation.x}
     again = load_splits(config)
     assert np.array_equal(again.validation.x, splits.validation.x)  # the split is seeded
+
+
+def test_validation_by_movie_keeps_every_movie_on_one_side() -> None:
+    rng = np.random.default_rng(0)
+    movies = rng.integers(0, 300, size=3000)
+    reviews = Reviews([np.array([1])] * 3000, (movies % 2).astype(np.int8), movies)
+    chosen = validation_indices(reviews, 0.2, seed=5, by_movie=True)
+    rest = np.setdiff1d(np.arange(3000), chosen)
+    assert not set(movies[chosen]) & set(movies[rest])
+    assert 0.18 < len(chosen) / 3000 < 0.24
+    assert np.array_equal(chosen, validation_indices(reviews, 0.2, seed=5, by_movie=True))
+    assert not np.array_equal(chosen, validation_indices(reviews, 0.2, seed=6, by_movie=True))
+
+
+def test_without_movies_validation_is_drawn_by_review(capsys) -> None:
+    reviews = Reviews([np.array([1])] * 100, np.zeros(100, dtype=np.int8))
+    assert len(validation_indices(reviews, 0.2, seed=0, by_movie=True)) == 20
+    assert "validation reviews are drawn one by one" in capsys.readouterr().err
+    assert len(validation_indices(reviews, 0.25, seed=0, by_movie=False)) == 25

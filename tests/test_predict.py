@@ -88,7 +88,7 @@ def test_without_a_word_index_training_warns_and_predict_says_why(
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
     folder = npz_from_corpus(tiny_corpus, tmp_path / "keras", with_word_index=False)
     run = train(keras_source_config(folder), tmp_path / "runs", verbose=0)
-    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "imdb_word_index" in line]
     assert warnings == [
         f"warning: no imdb_word_index.json for the keras data of this run: predict.py will not work for {run}."
     ]
@@ -109,16 +109,20 @@ def test_probabilities_one_per_text_in_0_1_and_stable(tiny_run: Path) -> None:
     assert run.predict(POSITIVE).shape == (1,) and run.predict([]).shape == (0,)
 
 
-def test_bucketed_runs_predict_on_batches_cut_to_their_longest_review(tiny_run: Path) -> None:
+def test_bucketed_runs_read_each_review_without_padding(tiny_run: Path) -> None:
     run = load_run(tiny_run)
-    full = run.predict([POSITIVE, NEGATIVE])
-    run.config.data.bucketing = True
+    assert run.config.data.bucketing
     calls = []
     real_predict = run.model.predict
     run.model.predict = lambda x, **kwargs: calls.append(x.shape) or real_predict(x, **kwargs)
-    bucketed = run.predict([POSITIVE, NEGATIVE])
-    longest = max(len(encode(review, {})) for review in (POSITIVE, NEGATIVE))
-    assert calls == [(2, longest)] and longest < run.config.data.maxlen and bucketed.shape == full.shape
+    texts = [POSITIVE, NEGATIVE, POSITIVE]
+    together = run.predict(texts)
+    lengths = sorted({min(len(encode(review, {})), run.config.data.maxlen) for review in texts})
+    assert sorted(shape[1] for shape in calls) == lengths  # one call per length, no padding
+    assert sum(shape[0] for shape in calls) == 3
+    np.testing.assert_allclose(together[1], run.predict(NEGATIVE)[0], rtol=1e-6)  # not changed by its neighbours
+    run.config.data.bucketing = False
+    assert run.predict(texts).shape == (3,) and calls[-1] == (3, run.config.data.maxlen)
 
 
 @pytest.mark.parametrize("review", ["", "   ", "!?...", None])

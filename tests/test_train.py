@@ -149,3 +149,13 @@ def test_command_line_training_prints_the_run_folder_and_test_accuracy(real_data
     assert last[0] == f"Run folder: {run}"
     accuracy = json.loads((run / "metrics.json").read_text())["test_accuracy"]
     assert last[1].startswith(f"Test accuracy: {accuracy:.4f}")
+
+
+@pytest.mark.parametrize("option", ["train.mixed_precision=true", "train.jit_compile=true", "data.bucketing=false"])
+def test_speed_options_train_and_predict_float32_probabilities(option: str, tmp_path: Path) -> None:
+    config = load_config("lstm", ["data.maxlen=30", "data.num_words=50", "train.epochs=1", option])
+    run = train(config, tmp_path, splits=synthetic_splits(200, seed=0, maxlen=30), verbose=0)
+    model = keras.models.load_model(run / "model.keras")
+    output = model.predict(np.ones((2, 30), dtype="int32"), verbose=0)
+    assert output.dtype == np.float32 and output.shape == (2, 1)
+    keras.mixed_precision.set_global_policy("float32")

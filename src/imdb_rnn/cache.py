@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-ENCODING_VERSION = 1  # bump when imdb_rnn.text changes how words become ids
+ENCODING_VERSION = 2  # bump when what is cached changes (2: the movie of each review)
 
 
 def cache_dir() -> Path:

@@ -102,6 +102,21 @@ class BestModel(keras.callbacks.ModelCheckpoint):
         status.write_json(self.run / "best.json", {"epoch": epoch, "val_accuracy": val_accuracy})
 
 
+class EpochTensorBoard(keras.callbacks.TensorBoard):
+    """TensorBoard logs of per-epoch scalars only (no graph, profiling or per-batch summaries).
+
+    Its batch hooks are Keras's empty defaults: Keras's own still call `tf.summary.scalar` for every
+    metric of every batch (with no writer open, to no effect) — time taken from each training step."""
+
+    on_train_batch_begin = keras.callbacks.Callback.on_train_batch_begin
+    on_train_batch_end = keras.callbacks.Callback.on_train_batch_end
+    on_test_batch_begin = keras.callbacks.Callback.on_test_batch_begin
+    on_test_batch_end = keras.callbacks.Callback.on_test_batch_end
+
+    def __init__(self, log_dir: Path) -> None:
+        super().__init__(log_dir, write_graph=False, update_freq="epoch", profile_batch=0)
+
+
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
     """EarlyStopping on validation accuracy that, on resume, counts the epochs already trained."""
 

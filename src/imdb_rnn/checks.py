@@ -74,6 +74,11 @@ def advice(config: Config) -> list[str]:
             "model.recurrent_dropout > 0 rules out the fused cuDNN LSTM/GRU kernel: on a GPU this "
             "layer trains several times slower (on a CPU it costs little)."
         )
+    if config.model.params.get("mask_zero") and config.data.padding == "pre":
+        notes.append(
+            "model.mask_zero with data.padding: pre rules out the cuDNN LSTM/GRU kernel on a GPU (cuDNN "
+            "needs the padding at the end): use data.padding: post with the mask."
+        )
     if config.train.mixed_precision:
         notes.append("train.mixed_precision speeds up GPUs with tensor cores; on a CPU it is slower.")
     return notes

@@ -11,7 +11,9 @@ import argparse
 import json
 import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from imdb_rnn.errors import RunFailed, RunInterrupted, Terminated, UserError
 
@@ -50,8 +52,18 @@ def train_parser() -> Parser:
     return parser
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated()
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises `Terminated` (a KeyboardInterrupt), so it stops a run like Ctrl-C."""
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def train_main(argv: list[str] | None = None) -> int:
@@ -59,9 +71,9 @@ def train_main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.resume and (args.overrides or args.seeds or args.dry_run):
         parser.error("--resume takes no --set, --seeds or --dry-run: a run resumes with the config in its folder")
-    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        return _train(args)
+        with sigterm_as_interrupt():
+            return _train(args)
     except UserError as error:
         return _fail(str(error), error.exit_code)
     except RunFailed as error:
@@ -73,8 +85,6 @@ def train_main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as interrupt:
         print("Interrupted before a run folder was made.", file=sys.stderr)
         return 143 if isinstance(interrupt, Terminated) else 130
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _fail(message: str, code: int) -> int:
@@ -266,3 +276,4 @@ def shorten(review: str, width: int = 70) -> str:
     """One line of at most `width` characters: whitespace collapsed, `…` where it is cut."""
     line = " ".join(review.split())
     return line if len(line) <= width else line[: width - 1] + "…"
+

@@ -37,10 +37,11 @@ class DataConfig:
     padding: Literal["pre", "post"] = "pre"  # pre: the recurrent layer reads the real words last
     truncating: Literal["pre", "post"] = "pre"  # pre: keep the end of long reviews
     validation_split: Annotated[float, Range(0, 1, min_inclusive=False, max_inclusive=False)] = 0.2
+    validation_split_by: Literal["movie", "review"] = "movie"  # movie: no validation movie is trained on
     limit: Annotated[int, Range(min=2)] | None = None  # class-balanced training subset (smoke runs)
     test_limit: Annotated[int, Range(min=2)] | None = None  # class-balanced test subset
     seed: NonNegativeInt = 113  # shuffles the validation split; 113 is Keras's IMDB seed
-    bucketing: bool = False  # batch reviews of similar length, pad each batch to its longest
+    bucketing: bool = True  # batch reviews of similar length, pad each batch to its longest
 
 
 @dataclass
@@ -50,6 +51,8 @@ class TrainConfig:
     optimizer: Literal["rmsprop", "adam", "adamw", "nadam", "sgd"] = "rmsprop"
     learning_rate: PositiveFloat = 1e-3
     clipnorm: PositiveFloat | None = None  # clip each gradient to this norm (helps SimpleRNN)
+    weight_decay: PositiveFloat | None = None  # decoupled weight decay, as in AdamW, for any optimizer
+    ema: bool = False  # validate, keep and test an exponential moving average of the weights
     batch_size: PositiveInt = 128
     epochs: PositiveInt = 10
     early_stopping: NonNegativeInt | None = None  # patience in epochs on val_accuracy; None: off

@@ -13,6 +13,8 @@ come from the training set (seeded); the 25,000 test reviews are only used for t
 from __future__ import annotations
 
 import os
+import re
+import sys
 import tarfile
 import zlib
 from dataclasses import dataclass, field
@@ -39,16 +41,19 @@ DOWNLOADS = {  # file: (url, hash), the hashes Keras and Stanford publish
 
 @dataclass
 class Reviews:
-    """Unpadded reviews: `sequences[i]` is an int32 array of ids, `labels[i]` is 1 for positive."""
+    """Unpadded reviews: `sequences[i]` is an int32 array of ids, `labels[i]` is 1 for positive,
+    `movies[i]` the IMDb title number of the movie reviewed (None when the source does not say)."""
 
     sequences: list[np.ndarray]
     labels: np.ndarray
+    movies: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def take(self, indices: np.ndarray) -> Reviews:
-        return Reviews([self.sequences[i] for i in indices], self.labels[indices])
+        movies = self.movies[indices] if self.movies is not None else None
+        return Reviews([self.sequences[i] for i in indices], self.labels[indices], movies)
 
 
 @dataclass
@@ -159,11 +164,14 @@ def _cached_aclimdb(location: Location, num_words: int) -> tuple[Reviews, Review
             arrays[f"{split}_ids"] = np.concatenate(reviews.sequences)
             arrays[f"{split}_offsets"] = np.cumsum([0] + [len(s) for s in reviews.sequences])
             arrays[f"{split}_labels"] = reviews.labels
+            if reviews.movies is not None:
+                arrays[f"{split}_movies"] = reviews.movies
         cache.save(file, arrays)
 
     def reviews(split: str) -> Reviews:
         ids = text.limit_vocabulary(arrays[f"{split}_ids"], num_words)
-        return Reviews(np.split(ids, arrays[f"{split}_offsets"][1:-1]), arrays[f"{split}_labels"])
+        sequences = np.split(ids, arrays[f"{split}_offsets"][1:-1])
+        return Reviews(sequences, arrays[f"{split}_labels"], arrays.get(f"{split}_movies"))
 
     return reviews("train"), reviews("test")
 
@@ -238,11 +246,14 @@ def read_aclimdb(path: Path, word_index_path: Path) -> tuple[Reviews, Reviews]:
     found: dict[tuple[str, int], list[tuple[str, np.ndarray]]] = {
         (split, label): [] for split in ("train", "test") for label in (0, 1)
     }
+    movie_lists: dict[tuple[str, int], list[int]] = {}
     for member, raw in _review_files(path):
         parts = member.split("/")
         if len(parts) >= 3 and parts[-3] in ("train", "test") and parts[-2] in ("neg", "pos"):
             review = raw.decode("utf-8", errors="replace")
             found[(parts[-3], int(parts[-2] == "pos"))].append((parts[-1], text.encode(review, word_index)))
+        elif len(parts) >= 2 and parts[-2] in ("train", "test") and parts[-1] in ("urls_neg.txt", "urls_pos.txt"):
+            movie_lists[(parts[-2], int(parts[-1] == "urls_pos.txt"))] = _movie_numbers(raw)
     for (split, label), items in found.items():
         if not items:
             raise DataError(
@@ -254,9 +265,31 @@ def read_aclimdb(path: Path, word_index_path: Path) -> tuple[Reviews, Reviews]:
         items = {label: sorted(found[(split, label)], key=lambda item: _file_order(item[0])) for label in (0, 1)}
         sequences = [ids for label in (0, 1) for _, ids in items[label]]
         labels = np.concatenate([np.full(len(items[label]), label, dtype=np.int8) for label in (0, 1)])
-        return Reviews(sequences, labels)
+        return Reviews(sequences, labels, _movies(items, movie_lists, split))
 
     return reviews("train"), reviews("test")
+
+
+def _movie_numbers(raw: bytes) -> list[int]:
+    """`urls_pos.txt` (line i: the IMDb page of the movie of review i) → title numbers (-1 if unreadable)."""
+    numbers = []
+    for line in raw.decode("utf-8", errors="replace").splitlines():
+        match = re.search(r"/title/tt(\d+)", line)
+        numbers.append(int(match[1]) if match else -1)
+    return numbers
+
+
+def _movies(items: dict, movie_lists: dict, split: str) -> np.ndarray | None:
+    """The movie of each review (ordered as `items`), when the urls files cover every review."""
+    movies = []
+    for label in (0, 1):
+        numbers = movie_lists.get((split, label))
+        for name, _ in items[label]:
+            review_id = _file_order(name)[0]
+            if numbers is None or not 0 <= review_id < len(numbers):
+                return None
+            movies.append(numbers[review_id])
+    return np.asarray(movies, dtype=np.int64)
 
 
 def read_word_index(path: Path) -> dict[str, int]:
@@ -279,6 +312,9 @@ def _review_files(path: Path):
     if path.is_dir():
         for split in ("train", "test"):
             for label in ("neg", "pos"):
+                urls = path / split / f"urls_{label}.txt"
+                if urls.is_file():
+                    yield f"{split}/{urls.name}", urls.read_bytes()
                 folder = path / split / label
                 for file in sorted(folder.glob("*.txt")) if folder.is_dir() else []:
                     yield f"{split}/{label}/{file.name}", file.read_bytes()
@@ -316,6 +352,26 @@ def pad(reviews: Reviews, data: DataConfig) -> Split:
     return Split(x, reviews.labels.astype(np.float32), lengths)
 
 
+def validation_indices(reviews: Reviews, share: float, seed: int, by_movie: bool) -> np.ndarray:
+    """Sorted indices of the validation reviews, about `share` of `reviews`, chosen with `seed`.
+
+    `by_movie`: whole movies go to validation (all their reviews), as the test set's movies are not
+    in the training set: validation accuracy then estimates test accuracy, instead of rewarding the
+    memorizing of movie-specific words. Without movie numbers (the `keras` source) reviews are drawn.
+    """
+    rng = np.random.default_rng(seed)
+    wanted = round(len(reviews) * share)
+    if by_movie and reviews.movies is None:
+        print("warning: this data source does not say which movie a review is about; the validation "
+              "reviews are drawn one by one (data.validation_split_by: review).", file=sys.stderr)
+    if not by_movie or reviews.movies is None:
+        return np.sort(rng.permutation(len(reviews))[:wanted])
+    movies, counts = np.unique(reviews.movies, return_counts=True)
+    order = rng.permutation(len(movies))
+    taken = int(np.searchsorted(np.cumsum(counts[order]), wanted)) + 1
+    return np.flatnonzero(np.isin(reviews.movies, movies[order[:taken]]))
+
+
 def load_splits(data: DataConfig) -> Splits:
     """Training, validation (`data.validation_split` of the training reviews) and test splits."""
     train, test, location = load_reviews(data)
@@ -323,8 +379,8 @@ def load_splits(data: DataConfig) -> Splits:
         train = balanced_subset(train, data.limit, data.seed)
     if data.test_limit:
         test = balanced_subset(test, data.test_limit, data.seed)
-    order = np.random.default_rng(data.seed).permutation(len(train))
-    n_validation = round(len(train) * data.validation_split)
-    validation, train = train.take(np.sort(order[:n_validation])), train.take(np.sort(order[n_validation:]))
+    chosen = validation_indices(train, data.validation_split, data.seed, data.validation_split_by == "movie")
+    rest = np.setdiff1d(np.arange(len(train)), chosen)
+    validation, train = train.take(chosen), train.take(rest)
     padded = pad(train, data), pad(validation, data), pad(test, data)
     return Splits(*padded, location.source, str(location.path), location.word_index)

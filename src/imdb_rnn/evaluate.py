@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from imdb_rnn import plots
 from imdb_rnn.data import load_splits
-from imdb_rnn.pipeline import make_dataset
+from imdb_rnn.pipeline import evaluation_batch_size, make_dataset
 from imdb_rnn.predict import DEFAULT_THRESHOLD, Run
 from imdb_rnn.status import read_json, write_json
 
@@ -135,9 +135,8 @@ def evaluate_run(run: Run, threshold: float = DEFAULT_THRESHOLD, save: bool = Fa
     """
     config = run.config
     test = load_splits(config.data).test
-    dataset = make_dataset(
-        test, config.train.batch_size, bucketing=config.data.bucketing, padding=config.data.padding
-    )
+    batch_size = evaluation_batch_size(config.train.batch_size)  # as training evaluated it
+    dataset = make_dataset(test, batch_size, bucketing=config.data.bucketing, padding=config.data.padding)
     labels, probabilities = predict_dataset(run.model, dataset)
     if save:
         return record_evaluation(run.folder, labels, probabilities, threshold)

@@ -66,13 +66,21 @@ def build_model(architecture: str, params: dict[str, Any], vocab_size: int, sequ
 
 
 def _embedded_tokens(
-    vocab_size: int, embedding_dim: int, mask_zero: bool = False, spatial_dropout: float = 0.0
+    vocab_size: int,
+    embedding_dim: int,
+    mask_zero: bool = False,
+    spatial_dropout: float = 0.0,
+    word_dropout: float = 0.0,
 ) -> tuple[keras.KerasTensor, keras.KerasTensor]:
-    """Token ids `(batch, time)` and their embeddings `(batch, time, embedding_dim)`."""
+    """Token ids `(batch, time)` and their embeddings `(batch, time, embedding_dim)`.
+
+    `spatial_dropout` drops whole embedding channels, `word_dropout` whole words (while training)."""
     tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
     x = layers.Embedding(vocab_size, embedding_dim, mask_zero=mask_zero, name="embedding")(tokens)
     if spatial_dropout:
         x = layers.SpatialDropout1D(spatial_dropout, name="spatial_dropout")(x)
+    if word_dropout:
+        x = layers.Dropout(word_dropout, noise_shape=(None, None, 1), name="word_dropout")(x)
     return tokens, x
 
 
@@ -100,7 +108,7 @@ def _classifier(tokens: keras.KerasTensor, features: keras.KerasTensor, name: st
     """One sigmoid unit on top of `features` `(batch, features)`: the probability of a positive review."""
     if dropout:
         features = layers.Dropout(dropout, name="head_dropout")(features)
-    outputs = layers.Dense(1, activation="sigmoid", name="positive")(features)
+    outputs = layers.Dense(1, activation="sigmoid", dtype="float32", name="positive")(features)  # float32 under mixed precision too
     return keras.Model(tokens, outputs, name=name)
 
 
@@ -116,10 +124,12 @@ def _single_layer(cell: str, reference: str) -> Builder:
         units: PositiveInt = 32,
         pooling: Pooling = "last",
         spatial_dropout: Rate = 0.0,
+        word_dropout: Rate = 0.0,
+        head_dropout: Rate = 0.0,
         mask_zero: bool = False,
     ) -> keras.Model:
-        tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout)
-        return _classifier(tokens, _recurrent(cell, units, pooling)(x), cell)
+        tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
+        return _classifier(tokens, _recurrent(cell, units, pooling)(x), cell, head_dropout)
 
     builder.__name__ = cell
     builder.__doc__ = f"Embedding → {CELLS[cell].__name__} → sigmoid ({reference})."
@@ -142,13 +152,15 @@ def stacked(
     cell: Cell = "lstm",
     pooling: Pooling = "last",
     spatial_dropout: Rate = 0.0,
+    word_dropout: Rate = 0.0,
+    head_dropout: Rate = 0.0,
     mask_zero: bool = False,
 ) -> keras.Model:
     """Embedding → `num_layers` recurrent layers (all but the last return sequences) → sigmoid."""
-    tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout)
+    tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
     for _ in range(num_layers - 1):
         x = CELLS[cell](units, return_sequences=True)(x)
-    return _classifier(tokens, _recurrent(cell, units, pooling)(x), "stacked")
+    return _classifier(tokens, _recurrent(cell, units, pooling)(x), "stacked", head_dropout)
 
 
 @register("bidirectional")
@@ -161,12 +173,14 @@ def bidirectional(
     cell: Cell = "lstm",
     pooling: Pooling = "last",
     spatial_dropout: Rate = 0.0,
+    word_dropout: Rate = 0.0,
+    head_dropout: Rate = 0.0,
     mask_zero: bool = False,
 ) -> keras.Model:
     """Embedding → Bidirectional(recurrent layer of `units` each way) → sigmoid (Chollet 6.3)."""
-    tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout)
+    tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
     x = layers.Bidirectional(CELLS[cell](units, return_sequences=pooling != "last"))(x)
-    return _classifier(tokens, _pool(x, pooling), "bidirectional")
+    return _classifier(tokens, _pool(x, pooling), "bidirectional", head_dropout)
 
 
 @register("dropout")
@@ -181,6 +195,8 @@ def dropout(
     recurrent_dropout: Rate = 0.2,
     pooling: Pooling = "last",
     spatial_dropout: Rate = 0.0,
+    word_dropout: Rate = 0.0,
+    head_dropout: Rate = 0.0,
     mask_zero: bool = False,
 ) -> keras.Model:
     """Embedding → recurrent layer with input `dropout` and `recurrent_dropout` → sigmoid (Chollet 6.3).
@@ -188,9 +204,9 @@ def dropout(
     A non-zero `recurrent_dropout` rules out the fused cuDNN kernel on a GPU (training is then several
     times slower there); on a CPU it costs little.
     """
-    tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout)
+    tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
     recurrent = _recurrent(cell, units, pooling, dropout=dropout, recurrent_dropout=recurrent_dropout)
-    return _classifier(tokens, recurrent(x), "dropout")
+    return _classifier(tokens, recurrent(x), "dropout", head_dropout)
 
 
 @register("cnn_lstm")
@@ -206,6 +222,7 @@ def cnn_lstm(
     units: PositiveInt = 70,
     cell: Cell = "lstm",
     pooling: Pooling = "last",
+    head_dropout: Rate = 0.0,
 ) -> keras.Model:
     """Embedding → Dropout → Conv1D(relu) → MaxPooling1D → LSTM → sigmoid (keras examples, imdb_cnn_lstm).
 
@@ -216,4 +233,4 @@ def cnn_lstm(
     x = layers.Dropout(dropout)(x)
     x = layers.Conv1D(filters, kernel_size, padding="same", activation="relu")(x)
     x = layers.MaxPooling1D(pool_size, padding="same")(x)
-    return _classifier(tokens, _recurrent(cell, units, pooling)(x), "cnn_lstm")
+    return _classifier(tokens, _recurrent(cell, units, pooling)(x), "cnn_lstm", head_dropout)

@@ -17,6 +17,14 @@ import tensorflow as tf
 from imdb_rnn.data import Split
 
 BUCKET_BATCHES = 32  # batches per sorted chunk: more gives tighter padding, fewer gives more randomness
+EVALUATION_BATCH_SIZE = 256  # no gradients to keep: larger batches use the CPU better
+
+
+def evaluation_batch_size(batch_size: int) -> int:
+    """Validation and test batches: at least `EVALUATION_BATCH_SIZE` reviews. Without bucketing the
+    batch size changes no metric; with it, it changes how much padding a review gets, so training's
+    final evaluation and `evaluate.py` must use the same."""
+    return max(batch_size, EVALUATION_BATCH_SIZE)
 
 
 def make_dataset(
@@ -47,7 +55,10 @@ def make_dataset(
             chunk = tf.gather(chunk, tf.argsort(tf.gather(lengths, chunk), stable=True))
             return tf.data.Dataset.from_tensor_slices(chunk).batch(batch_size)
 
-        batches = indices.batch(batch_size * BUCKET_BATCHES).flat_map(sorted_batches)
+        chunk = batch_size * BUCKET_BATCHES
+        count = len(split) // chunk * BUCKET_BATCHES + -(-(len(split) % chunk) // batch_size)
+        batches = indices.batch(chunk).flat_map(sorted_batches)
+        batches = batches.apply(tf.data.experimental.assert_cardinality(count))  # flat_map hides it from Keras
         batches = batches.shuffle(BUCKET_BATCHES * 4, seed=seed, reshuffle_each_iteration=True)
     else:
         order = tf.argsort(lengths, stable=True)
@@ -62,4 +73,6 @@ def make_dataset(
             tokens = tokens[:, maxlen - longest :] if padding == "pre" else tokens[:, :longest]
         return tokens, tf.gather(y, batch)
 
-    return batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.experimental_optimization.apply_default_optimizations = False  # as Keras's own array adapter
+    return batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE).with_options(options)

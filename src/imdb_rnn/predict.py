@@ -58,12 +58,17 @@ class Run:
     def predict(self, texts: str | Sequence[str]) -> np.ndarray:
         """P(positive review) `(n,)` float32 in [0, 1] for `n` raw reviews (one string counts as one)."""
         x = self.encode(texts)
-        if not len(x):
-            return np.zeros(0, dtype=np.float32)
-        if self.config.data.bucketing:
-            x = _trim_padding(x, self.config.data.padding)
-        probabilities = self.model.predict(x, batch_size=self.config.train.batch_size, verbose=0)
-        return np.asarray(probabilities, dtype=np.float32).reshape(-1)
+        probabilities = np.zeros(len(x), dtype=np.float32)
+        if not self.config.data.bucketing:  # trained on maxlen-wide batches: predict them so
+            groups = [(np.arange(len(x)), x)]
+        else:  # a review's probability must not depend on the others: each is read without padding
+            lengths = np.count_nonzero(x, axis=1)
+            groups = [(rows, _unpadded(x[rows], length, self.config.data.padding))
+                      for length in np.unique(lengths) for rows in [np.flatnonzero(lengths == length)]]
+        for rows, tokens in groups:
+            predicted = self.model.predict(tokens, batch_size=self.config.train.batch_size, verbose=0)
+            probabilities[rows] = np.asarray(predicted, dtype=np.float32).reshape(-1)
+        return probabilities
 
     def evaluate(self, threshold: float = DEFAULT_THRESHOLD, save: bool = False) -> dict[str, Any]:
         """Test-set metrics (see `imdb_rnn.evaluate.classification_metrics`); `save=True` also
@@ -73,10 +78,9 @@ class Run:
         return evaluate_run(self, threshold, save=save)
 
 
-def _trim_padding(x: np.ndarray, padding: str) -> np.ndarray:
-    """Cuts the columns that are padding in every row, as a length-bucketed batch is cut in training."""
-    used = np.flatnonzero(x.any(axis=0))
-    return x[:, used[0] :] if padding == "pre" else x[:, : used[-1] + 1]
+def _unpadded(x: np.ndarray, length: int, padding: str) -> np.ndarray:
+    """Rows of `x` that all hold `length` tokens, without their padding: `(rows, length)`."""
+    return x[:, x.shape[1] - length :] if padding == "pre" else x[:, :length]
 
 
 def check_words(where: str, review: Any) -> None:

@@ -10,6 +10,7 @@ import keras
 from imdb_rnn import runs, status
 from imdb_rnn.callbacks import (
     BestModel,
+    EpochTensorBoard,
     EpochTimer,
     HistoryCSV,
     NaNGuard,
@@ -20,7 +21,7 @@ from imdb_rnn.config import Config, load_config
 from imdb_rnn.data import Splits, load_splits
 from imdb_rnn.evaluate import classification_metrics, predict_dataset, record_evaluation
 from imdb_rnn.models import build_model
-from imdb_rnn.pipeline import make_dataset
+from imdb_rnn.pipeline import evaluation_batch_size, make_dataset
 from imdb_rnn.vocabulary import save_vocabulary
 
 OPTIMIZERS = {
@@ -32,12 +33,22 @@ OPTIMIZERS = {
 }
 
 
-def compile_model(config: Config) -> keras.Model:
-    """Builds `config.model` and compiles it with `config.train`'s optimizer (binary cross-entropy)."""
+def compile_model(config: Config, steps_per_epoch: int | None = None) -> keras.Model:
+    """Builds `config.model` and compiles it with `config.train`'s optimizer (binary cross-entropy).
+
+    With `train.ema`, the weights are replaced by their moving average every `steps_per_epoch` steps,
+    so each epoch is validated, checkpointed and tested with the averaged weights; the average spans
+    about the last third of the epoch (momentum 1 - 3 / steps_per_epoch, at most 0.999)."""
     keras.mixed_precision.set_global_policy("mixed_float16" if config.train.mixed_precision else "float32")
     model = build_model(config.model.architecture, config.model.params, config.data.num_words, config.data.maxlen)
+    options = {}
+    if config.train.ema:
+        momentum = min(max(1 - 3 / (steps_per_epoch or 300), 0.0), 0.999)
+        options.update(use_ema=True, ema_momentum=momentum, ema_overwrite_frequency=steps_per_epoch)
+    if config.train.weight_decay is not None:
+        options["weight_decay"] = config.train.weight_decay
     optimizer = OPTIMIZERS[config.train.optimizer](
-        learning_rate=config.train.learning_rate, clipnorm=config.train.clipnorm
+        learning_rate=config.train.learning_rate, clipnorm=config.train.clipnorm, **options
     )
     model.compile(
         optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"], jit_compile=config.train.jit_compile
@@ -47,9 +58,14 @@ def compile_model(config: Config) -> keras.Model:
 
 def datasets(splits: Splits, config: Config):
     """The train (shuffled), validation and test `tf.data` pipelines for `splits`."""
-    options = dict(batch_size=config.train.batch_size, bucketing=config.data.bucketing, padding=config.data.padding)
-    train = make_dataset(splits.train, shuffle=True, seed=config.train.seed, **options)
-    return train, make_dataset(splits.validation, **options), make_dataset(splits.test, **options)
+    options = dict(bucketing=config.data.bucketing, padding=config.data.padding)
+    train = make_dataset(splits.train, config.train.batch_size, shuffle=True, seed=config.train.seed, **options)
+    evaluation_batch = evaluation_batch_size(config.train.batch_size)
+    return (
+        train,
+        make_dataset(splits.validation, evaluation_batch, **options),
+        make_dataset(splits.test, evaluation_batch, **options),
+    )
 
 
 def callbacks(run: Path, config: Config, history: dict[str, list]) -> list[keras.callbacks.Callback]:
@@ -62,7 +78,7 @@ def callbacks(run: Path, config: Config, history: dict[str, list]) -> list[keras
         keras.callbacks.BackupAndRestore(run / runs.BACKUP, double_checkpoint=True),
         BestModel(run, history),
         StatusUpdate(run),
-        keras.callbacks.TensorBoard(log_dir=run / "tensorboard", write_graph=False, update_freq="epoch", profile_batch=0),
+        EpochTensorBoard(run / "tensorboard"),
     ]
     if config.train.early_stopping is not None:
         chosen.append(ResumableEarlyStopping(config.train.early_stopping, history))
@@ -87,8 +103,8 @@ def train(
         runs.prepare_output_dir(output_dir)  # fail before the data loads
     keras.utils.set_random_seed(config.train.seed)
     splits = splits or load_splits(config.data)
-    model = compile_model(config)
     train_data, validation_data, test_data = datasets(splits, config)
+    model = compile_model(config, steps_per_epoch=int(train_data.cardinality()))
 
     run = Path(resume) if resume else runs.create_run_dir(output_dir, config.name)
     with status.tracking(run, config.name, resumed=resume is not None):

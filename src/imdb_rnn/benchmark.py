@@ -1,0 +1,205 @@
+"""Speed of the training pipeline against plain Keras, on the same data, in one process.
+
+For each recipe (the seed LSTM recipe, and `configs/cnn_lstm.yaml`), the same model (same builder,
+same seed) is trained three ways for a fixed number of epochs:
+  (a) plain Keras, as the keras-io examples write it: `model.fit` on NumPy arrays padded to
+      `maxlen`, `validation_data=(x_val, y_val)`, then `model.evaluate` on the test arrays;
+  (b) this project's trainer (`imdb_rnn.train.train`: tf.data, callbacks, run folder) with length
+      bucketing turned off: the pipeline alone, against hand-written Keras;
+  (c) the same trainer with `data.bucketing: true`, its default.
+Seconds per epoch include the validation pass, as a user waits for it. The table reports the
+median epoch, training samples per second, the ratio to (a), and test accuracy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import keras
+
+from imdb_rnn import runs
+from imdb_rnn.callbacks import EpochTimer
+from imdb_rnn.cli import Parser, positive_int
+from imdb_rnn.errors import RunFailed, UserError
+from imdb_rnn.config import PROJECT_ROOT, Config, load_config
+from imdb_rnn.data import Splits, load_splits
+from imdb_rnn.models import build_model
+from imdb_rnn.train import OPTIMIZERS, train
+
+RECIPES = {
+    "seed LSTM": None,  # the typed defaults: vocabulary 10,000, Embedding 32 → LSTM 32, rmsprop, batch 128
+    "cnn_lstm": PROJECT_ROOT / "configs" / "cnn_lstm.yaml",
+}
+WAYS = ("(a) plain Keras", "(b) trainer, no bucketing", "(c) trainer (bucketing)")
+
+
+@dataclass
+class Result:
+    recipe: str
+    way: str
+    train_examples: int
+    maxlen: int
+    epoch_seconds: list[float] = field(default_factory=list)  # every epoch of every repeat
+    test_accuracies: list[float] = field(default_factory=list)  # one per repeat (seed)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.epoch_seconds)
+
+    @property
+    def test_accuracy(self) -> float:
+        return statistics.mean(self.test_accuracies)
+
+
+def recipe_config(recipe: str, limit: int | None, epochs: int, maxlen: int | None) -> Config:
+    """The recipe's config with the benchmark's settings; no early stopping, so every way runs `epochs`.
+    `maxlen=None` keeps the recipe's own."""
+    overrides = [f"train.epochs={epochs}", "train.early_stopping=null", "data.bucketing=false"]
+    overrides += [f"data.maxlen={maxlen}"] if maxlen else []
+    if limit:
+        overrides += [f"data.limit={limit}", f"data.test_limit={limit}"]
+    config = load_config(RECIPES[recipe], overrides)
+    config.name = "seed-lstm" if RECIPES[recipe] is None else config.name
+    return config
+
+
+def plain_keras(config: Config, splits: Splits) -> tuple[list[float], float]:
+    """Way (a): the keras-io recipe on NumPy arrays. Returns seconds per epoch and test accuracy."""
+    keras.utils.set_random_seed(config.train.seed)
+    model = build_model(config.model.architecture, config.model.params, config.data.num_words, config.data.maxlen)
+    optimizer = OPTIMIZERS[config.train.optimizer](learning_rate=config.train.learning_rate)
+    model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
+    timer = EpochTimer()
+    # Like the trainer, evaluate the weights of the best epoch by validation accuracy.
+    best = keras.callbacks.EarlyStopping("val_accuracy", patience=config.train.epochs, restore_best_weights=True)
+    history = model.fit(
+        splits.train.x,
+        splits.train.y,
+        batch_size=config.train.batch_size,
+        epochs=config.train.epochs,
+        validation_data=(splits.validation.x, splits.validation.y),
+        callbacks=[timer, best],
+        verbose=2,
+    )
+    _, accuracy = model.evaluate(splits.test.x, splits.test.y, batch_size=config.train.batch_size, verbose=0)
+    return history.history["seconds"], float(accuracy)
+
+
+def trainer(config: Config, splits: Splits, bucketing: bool, output_dir: Path) -> tuple[list[float], float]:
+    """Ways (b) and (c): the project's trainer, in a run folder under `output_dir`."""
+    config.data.bucketing = bucketing
+    run = train(config, output_dir, splits=splits, verbose=2)
+    history = json.loads((run / "history.json").read_text())
+    return history["seconds"], json.loads((run / "metrics.json").read_text())["test_accuracy"]
+
+
+def run_benchmark(
+    limit: int | None, epochs: int, maxlen: int | None, recipes: list[str], output_dir: Path, repeats: int = 1
+) -> list[Result]:
+    """Each recipe trained each way `repeats` times (seed 42, 43, …), the ways in turn and in reverse
+    order every other repeat, so that a machine that slows down or speeds up favours none of them."""
+    results = []
+    for recipe in recipes:
+        base = recipe_config(recipe, limit, epochs, maxlen)
+        splits = load_splits(base.data)
+        by_way = {way: Result(recipe, way, len(splits.train), base.data.maxlen) for way in WAYS}
+        for repeat in range(repeats):
+            for way in WAYS if repeat % 2 == 0 else WAYS[::-1]:
+                config = recipe_config(recipe, limit, epochs, maxlen)
+                config.train.seed = base.train.seed + repeat
+                print(f"== {recipe}: {way}, seed {config.train.seed}", flush=True)
+                keras.backend.clear_session(free_memory=True)
+                if way.startswith("(a)"):
+                    seconds, accuracy = plain_keras(config, splits)
+                else:
+                    seconds, accuracy = trainer(config, splits, way.startswith("(c)"), output_dir)
+                by_way[way].epoch_seconds += seconds
+                by_way[way].test_accuracies.append(accuracy)
+        results += by_way.values()
+    return results
+
+
+def table(results: list[Result]) -> str:
+    """A Markdown table: median s/epoch, samples/s, ratio to (a), test accuracy and its difference to (a)."""
+    lines = [
+        "| recipe | maxlen | way | median s/epoch | samples/s | ÷ (a) | test accuracy | Δ accuracy vs (a) |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        base = next(r for r in results if r.recipe == result.recipe and r.way.startswith("(a)"))
+        lines.append(
+            f"| {result.recipe} | {result.maxlen} | {result.way} | {result.median:.2f} | {result.train_examples / result.median:,.0f} "
+            f"| {result.median / base.median:.2f} | {result.test_accuracy:.4f} "
+            f"| {100 * (result.test_accuracy - base.test_accuracy):+.2f} pts |"
+        )
+    return "\n".join(lines)
+
+
+def describe(limit: int | None, epochs: int, repeats: int) -> str:
+    """Where, when and how the benchmark ran (machine, date, commit, settings)."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        commit = "unknown"
+    versions = runs.versions()
+    return (
+        f"{datetime.now():%Y-%m-%d %H:%M}, commit {commit or 'unknown'}, {platform.machine()} with "
+        f"{_cpu_count()} CPU cores, TensorFlow {versions['tensorflow']}, Keras {versions['keras']}; "
+        f"{'all 25,000' if not limit else f'{limit:,}'} training reviews (20% for validation), "
+        f"{epochs} epochs per way, {repeats} repeat{'s' if repeats > 1 else ''} (seeds 42…{41 + repeats}); "
+        "test accuracy: the mean over repeats, of the best epoch by validation accuracy"
+    )
+
+
+def _cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
+
+
+def write_report(path: Path, description: str, results: list[Result], started: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"# Benchmark\n\n{description} ({time.monotonic() - started:.0f} s in all).\n\n{table(results)}\n",
+        encoding="utf-8",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`scripts/benchmark.py`."""
+    parser = Parser(
+        prog="benchmark.py",
+        description="Time plain Keras, the trainer and the trainer with length bucketing on the same data.",
+    )
+    parser.add_argument("--limit", type=positive_int, help="training reviews (default: all 25,000); test reviews too")
+    parser.add_argument("--epochs", type=positive_int, default=3, help="epochs per way (default: 3)")
+    parser.add_argument("--maxlen", type=positive_int, help="padded length (default: each recipe's own: 500, 100)")
+    parser.add_argument("--repeats", type=positive_int, default=1, help="train each way this many times, seeds 42, 43, … (default: 1)")
+    parser.add_argument("--recipes", nargs="+", choices=list(RECIPES), default=list(RECIPES), metavar="RECIPE",
+                        help=f"which recipes (default: all): {', '.join(map(repr, RECIPES))}")
+    parser.add_argument("--output-dir", type=Path, default=Path("outputs/benchmarks"),
+                        help="a new folder benchmark-<timestamp> here gets the runs and the report (default: outputs/benchmarks)")
+    parser.add_argument("--out", type=Path, help="also write the report here (e.g. docs/BENCHMARK.md)")
+    args = parser.parse_args(argv)
+    try:
+        started = time.monotonic()
+        folder = runs.create_run_dir(args.output_dir, "benchmark")
+        results = run_benchmark(args.limit, args.epochs, args.maxlen, args.recipes, folder / "runs", args.repeats)
+        reports = [folder / "benchmark.md"] + ([args.out] if args.out else [])
+        for report in reports:
+            write_report(report, describe(args.limit, args.epochs, args.repeats), results, started)
+    except (UserError, RunFailed) as error:
+        print(f"benchmark.py: error: {error}", file=sys.stderr)
+        return getattr(error, "exit_code", 1)
+    print(table(results))
+    print(f"Written to {' and '.join(map(str, reports))}")
+    return 0

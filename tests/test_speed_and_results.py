@@ -1,0 +1,49 @@
+"""The benchmark and the reproduction script, on tiny real runs (their real use takes minutes to hours)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import SMOKE, requires_data
+from imdb_rnn.benchmark import main as benchmark_main
+from imdb_rnn.reproduce import main as reproduce_main
+
+
+@requires_data
+def test_benchmark_prints_and_writes_the_three_ways(real_data: Path, tmp_path: Path, capsys) -> None:
+    report = tmp_path / "docs" / "BENCHMARK.md"
+    argv = ["--limit", "200", "--epochs", "2", "--maxlen", "40", "--repeats", "2", "--out", str(report),
+            "--output-dir", str(tmp_path / "bench")]
+    assert benchmark_main(argv) == 0
+    (folder,) = (tmp_path / "bench").iterdir()
+    assert (folder / "benchmark.md").read_text() == report.read_text()
+    out = capsys.readouterr().out
+    rows = [line for line in report.read_text().splitlines() if line.startswith("| seed LSTM") or line.startswith("| cnn_lstm")]
+    assert len(rows) == 6
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert float(cells[3]) > 0 and 0 <= float(cells[6]) <= 1
+        if cells[2].startswith("(a)"):
+            assert cells[5] == "1.00" and cells[7] == "+0.00 pts"
+    assert "200 training reviews" in report.read_text() and "2 repeats" in report.read_text()
+    assert rows[0] in out
+    assert len(list((folder / "runs").iterdir())) == 8  # (b) and (c), two recipes, two repeats
+
+
+@requires_data
+def test_reproduce_skips_finished_runs_and_writes_the_results(real_data: Path, tmp_path: Path, capsys) -> None:
+    argv = ["--configs", "gru", "--seeds", "1", "2", "--output-dir", str(tmp_path / "runs"),
+            "--results", str(tmp_path / "RESULTS.md"), *[arg for item in SMOKE for arg in ("--set", item)]]
+    assert reproduce_main(argv) == 0
+    runs = sorted((tmp_path / "runs").iterdir())
+    assert len(runs) == 2
+    stamps = {run: (run / "metrics.json").stat().st_mtime_ns for run in runs}
+    assert reproduce_main(argv) == 0  # everything finished: nothing is trained again
+    assert sorted((tmp_path / "runs").iterdir()) == runs
+    assert {run: (run / "metrics.json").stat().st_mtime_ns for run in runs} == stamps
+    results = (tmp_path / "RESULTS.md").read_text()
+    assert "Not full-data results" in results
+    (row,) = [line for line in results.splitlines() if line.startswith("| `gru` |")]
+    assert " ± " in row and "| 2 |" in row and "| 0.89 |" in row
+    for seed in (1, 2):
+        assert f"--set train.seed={seed}`" in results
