@@ -305,3 +305,14 @@ def test_a_renamed_run_folder_named_alone_is_read(tmp_path: Path) -> None:
     assert [row.label for row in result.table.rows] == ["best-gru"]
     with pytest.raises(RunError, match="inside the run folder"):
         compare([renamed], out=renamed / "cmp")
+
+
+def test_runs_in_nested_folders_are_found_and_other_folders_pass_silently(tmp_path: Path, capsys) -> None:
+    make_run(tmp_path, "lstm")
+    make_run(tmp_path / "reproduce", "gru")  # outputs/reproduce/gru-…
+    make_run(tmp_path / "benchmarks" / "benchmark-20260102-030405" / "runs", "simple_rnn")
+    write(tmp_path / "benchmarks" / "benchmark-20260102-030405" / "benchmark.md", "# Benchmark\n")
+    (tmp_path / "notes").mkdir()
+    runs, _ = collect_runs([tmp_path], warn=lambda line: print(line))
+    assert sorted(run.config_name for run in runs) == ["gru", "lstm", "simple_rnn"]
+    assert capsys.readouterr().out == ""

@@ -83,8 +83,9 @@ def is_run_folder(folder: Path) -> bool:
 def run_folders(paths: Sequence[str | Path]) -> tuple[list[Path], list[Path]]:
     """The folders to read and the folders they were found in.
 
-    Each path is a run folder or a folder of run folders (its subfolders are read); no paths means
-    `outputs/`. Comparison folders and hidden folders are passed over without a word.
+    Each path is a run folder or a folder holding run folders, at any depth (`outputs/` holds
+    `outputs/reproduce/lstm-…`); no paths means `outputs/`. Comparison folders and hidden folders are
+    passed over without a word, and so are folders that hold neither a run nor a folder.
     """
     folders: list[Path] = []
     roots: list[Path] = []
@@ -102,14 +103,25 @@ def run_folders(paths: Sequence[str | Path]) -> tuple[list[Path], list[Path]]:
             roots.append(path.parent)
         else:
             roots.append(path)
-            folders.extend(
-                child for child in sorted(path.iterdir())
-                if child.is_dir() and not child.name.startswith(".") and not is_comparison(child)
-            )
+            folders.extend(_runs_below(path))
     unique: dict[Path, Path] = {}
     for folder in folders:  # a folder named twice (outputs/lstm-* outputs/*) is read once
         unique.setdefault(folder.resolve(), folder)
     return list(unique.values()), list(dict.fromkeys(roots))
+
+
+def _runs_below(folder: Path) -> list[Path]:
+    found = []
+    for child in sorted(folder.iterdir()):
+        if not child.is_dir() or child.name.startswith(".") or is_comparison(child):
+            continue
+        if (child / "config.yaml").is_file() or any((child / name).exists() for name in RUN_FILES):
+            found.append(child)
+        elif any(grandchild.is_dir() for grandchild in child.iterdir()):
+            found.extend(_runs_below(child))
+        elif STAMP.search(child.name):  # named like a run, but holds nothing a run writes: broken
+            found.append(child)
+    return found
 
 
 def collect_runs(paths: Sequence[str | Path], warn: Callable[[str], None]) -> tuple[list[Run], Path]:
