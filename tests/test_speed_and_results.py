@@ -24,7 +24,8 @@ def test_benchmark_prints_and_writes_the_three_ways(real_data: Path, tmp_path: P
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         assert float(cells[3]) > 0 and 0 <= float(cells[6]) <= 1
         if cells[2].startswith("(a)"):
-            assert cells[5] == "1.00" and cells[7] == "+0.00 pts"
+            assert cells[5] == cells[9] == "1.00" and cells[7] == "+0.00 pts"
+        assert float(cells[3]) >= float(cells[8]) > 0  # the median epoch is never faster than the fastest
     assert "200 training reviews" in report.read_text() and "2 repeats" in report.read_text()
     assert rows[0] in out
     assert len(list((folder / "runs").iterdir())) == 8  # (b) and (c), two recipes, two repeats
