@@ -46,5 +46,6 @@ def test_reproduce_skips_finished_runs_and_writes_the_results(real_data: Path, t
     assert "Not full-data results" in results
     (row,) = [line for line in results.splitlines() if line.startswith("| `gru` |")]
     assert " ± " in row and "| 2 |" in row and "| 0.89 |" in row
+    assert "| no |" in row and "Goals not met: gru. What was tried" in results  # a smoke run is far below 0.89
     for seed in (1, 2):
         assert f"--set train.seed={seed}`" in results

@@ -129,6 +129,10 @@ def results_markdown(outcomes: list[Outcome]) -> str:
             f"| {statistics.median(o.metrics['median_epoch_seconds'] for o in group):.1f} "
             f"| {group[0].metrics['parameters']:,} |"
         )
+    missed = [name for name, group in by_config.items()
+              if name in GOALS and statistics.mean(o.metrics["test_accuracy"] for o in group) < GOALS[name][0]]
+    if missed:
+        lines += ["", f"Goals not met: {', '.join(missed)}. What was tried to reach them: [TUNING.md](TUNING.md)."]
     lines += ["", "Each run, and the command that trains it (with `IMDB_DATA_DIR` pointing at the data):", ""]
     lines += ["| run | test accuracy | best epoch | epochs run | s/epoch | command |", "|---|---:|---:|---:|---:|---|"]
     for outcome in outcomes:
