@@ -13,11 +13,8 @@ median epoch, training samples per second, the ratio to (a), and test accuracy.
 
 from __future__ import annotations
 
-import json
-import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -33,6 +30,7 @@ from imdb_rnn.errors import RunFailed, UserError
 from imdb_rnn.config import PROJECT_ROOT, Config, load_config
 from imdb_rnn.data import Splits, load_splits
 from imdb_rnn.models import build_model
+from imdb_rnn.status import read_json
 from imdb_rnn.train import OPTIMIZERS, train
 
 RECIPES = {
@@ -102,8 +100,7 @@ def trainer(config: Config, splits: Splits, bucketing: bool, output_dir: Path) -
     """Ways (b) and (c): the project's trainer, in a run folder under `output_dir`."""
     config.data.bucketing = bucketing
     run = train(config, output_dir, splits=splits, verbose=2)
-    history = json.loads((run / "history.json").read_text())
-    return history["seconds"], json.loads((run / "metrics.json").read_text())["test_accuracy"]
+    return read_json(run / "history.json")["seconds"], read_json(run / "metrics.json")["test_accuracy"]
 
 
 def run_benchmark(
@@ -153,24 +150,14 @@ def table(results: list[Result]) -> str:
 
 def describe(limit: int | None, epochs: int, repeats: int) -> str:
     """Where, when and how the benchmark ran (machine, date, commit, settings)."""
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-        ).stdout.strip()
-    except OSError:
-        commit = "unknown"
     versions = runs.versions()
     return (
-        f"{datetime.now():%Y-%m-%d %H:%M}, commit {commit or 'unknown'}, {platform.machine()} with "
-        f"{_cpu_count()} CPU cores, TensorFlow {versions['tensorflow']}, Keras {versions['keras']}; "
+        f"{datetime.now():%Y-%m-%d %H:%M}, commit {runs.commit()}, {platform.machine()} with "
+        f"{runs.cpu_count()} CPU cores, TensorFlow {versions['tensorflow']}, Keras {versions['keras']}; "
         f"{'all 25,000' if not limit else f'{limit:,}'} training reviews (20% for validation), "
         f"{epochs} epochs per way, {repeats} repeat{'s' if repeats > 1 else ''} (seeds 42…{41 + repeats}); "
         "test accuracy: the mean over repeats, of the best epoch by validation accuracy"
     )
-
-
-def _cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
 
 
 def write_report(path: Path, description: str, results: list[Result], started: float) -> None:

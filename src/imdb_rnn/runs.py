@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import platform
 import re
 import shutil
+import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +24,7 @@ import keras
 import numpy as np
 
 from imdb_rnn import plots, status
-from imdb_rnn.config import Config, save_config
+from imdb_rnn.config import PROJECT_ROOT, Config, save_config
 from imdb_rnn.data import Splits
 from imdb_rnn.errors import RunError
 from imdb_rnn.status import read_json_or_none, write_json
@@ -191,3 +193,17 @@ def versions() -> dict[str, str]:
         "numpy": np.__version__,
         "platform": platform.platform(),
     }
+
+
+def commit() -> str:
+    """The short hash of the checkout's HEAD, or "unknown" (no git, or not a checkout)."""
+    try:
+        result = subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    except OSError:
+        return "unknown"
+    return result.stdout.strip() or "unknown"
+
+
+def cpu_count() -> int:
+    """The CPU cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
