@@ -316,3 +316,6 @@ def test_runs_in_nested_folders_are_found_and_other_folders_pass_silently(tmp_pa
     runs, _ = collect_runs([tmp_path], warn=lambda line: print(line))
     assert sorted(run.config_name for run in runs) == ["gru", "lstm", "simple_rnn"]
     assert capsys.readouterr().out == ""
+    runs, _ = collect_runs([tmp_path / "benchmarks" / "benchmark-20260102-030405"], warn=lambda line: print(line))
+    assert [run.config_name for run in runs] == ["simple_rnn"]  # named like a run, read as a folder of runs
+    assert capsys.readouterr().out == ""

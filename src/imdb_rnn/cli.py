@@ -276,4 +276,3 @@ def shorten(review: str, width: int = 70) -> str:
     """One line of at most `width` characters: whitespace collapsed, `…` where it is cut."""
     line = " ".join(review.split())
     return line if len(line) <= width else line[: width - 1] + "…"
-

@@ -98,30 +98,28 @@ def run_folders(paths: Sequence[str | Path]) -> tuple[list[Path], list[Path]]:
             )
         if is_comparison(path):
             continue
-        if is_run_folder(path):
-            folders.append(path)
-            roots.append(path.parent)
-        else:
-            roots.append(path)
-            folders.extend(_runs_below(path))
+        found = _runs_in(path)
+        folders.extend(found)
+        roots.append(path.parent if found == [path] else path)
     unique: dict[Path, Path] = {}
     for folder in folders:  # a folder named twice (outputs/lstm-* outputs/*) is read once
         unique.setdefault(folder.resolve(), folder)
     return list(unique.values()), list(dict.fromkeys(roots))
 
 
-def _runs_below(folder: Path) -> list[Path]:
-    found = []
-    for child in sorted(folder.iterdir()):
-        if not child.is_dir() or child.name.startswith(".") or is_comparison(child):
-            continue
-        if (child / "config.yaml").is_file() or any((child / name).exists() for name in RUN_FILES):
-            found.append(child)
-        elif any(grandchild.is_dir() for grandchild in child.iterdir()):
-            found.extend(_runs_below(child))
-        elif STAMP.search(child.name):  # named like a run, but holds nothing a run writes: broken
-            found.append(child)
-    return found
+def _runs_in(folder: Path) -> list[Path]:
+    """`[folder]` when it is a run: it holds `config.yaml` or another file a run writes, or it is named
+    `<config>-<timestamp>` and holds no folder to look into (a broken run, to be reported). Otherwise
+    the runs in its folders, at any depth (hidden and comparison folders passed over)."""
+    if (folder / "config.yaml").is_file() or any((folder / name).exists() for name in RUN_FILES):
+        return [folder]
+    children = [
+        child for child in sorted(folder.iterdir())
+        if child.is_dir() and not child.name.startswith(".") and not is_comparison(child)
+    ]
+    if children:
+        return [run for child in children for run in _runs_in(child)]
+    return [folder] if STAMP.search(folder.name) else []
 
 
 def collect_runs(paths: Sequence[str | Path], warn: Callable[[str], None]) -> tuple[list[Run], Path]:
