@@ -9,7 +9,7 @@ ifneq ($(IMDB_DATA_DIR),)
 export IMDB_DATA_DIR
 endif
 
-.PHONY: install train compare test test-all benchmark results clean
+.PHONY: install train compare test test-all lint format package-check benchmark results clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,10 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 train: install  ## make train CONFIG=lstm ARGS="--set train.epochs=3"
-	$(BIN)/python scripts/train.py --config $(CONFIG) $(ARGS)
+	$(BIN)/imdb-rnn train --config $(CONFIG) $(ARGS)
 
 compare: install  ## make compare ARGS="--filter architecture=lstm --last 5"
-	$(BIN)/python scripts/compare.py $(ARGS)
+	$(BIN)/imdb-rnn compare $(ARGS)
 
 test: install  ## the default suite (slow tests excluded)
 	$(BIN)/python -m pytest $(ARGS)
@@ -31,11 +31,22 @@ test: install  ## the default suite (slow tests excluded)
 test-all: install  ## every test, full-data ones included
 	$(BIN)/python -m pytest -m "" $(ARGS)
 
+lint: install  ## ruff: lint and format check
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+
+format: install  ## ruff: fix what it can and format
+	$(BIN)/ruff check --fix src tests scripts
+	$(BIN)/ruff format src tests scripts
+
+package-check: install  ## build the wheel, install it in a fresh venv outside the checkout, use the shipped configs
+	bash .ci/package-check
+
 benchmark: install  ## time plain Keras vs the trainer vs length bucketing: make benchmark ARGS="--limit 5000"
-	$(BIN)/python scripts/benchmark.py $(ARGS)
+	$(BIN)/imdb-rnn benchmark $(ARGS)
 
 results: install  ## train every config with seeds 1 2 3 on the full data, write docs/RESULTS.md (hours)
-	$(BIN)/python scripts/reproduce.py $(ARGS)
+	$(BIN)/imdb-rnn reproduce $(ARGS)
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

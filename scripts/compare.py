@@ -1,11 +1,11 @@
-"""Compare finished runs: `python scripts/compare.py [outputs/lstm-* outputs/gru-*] [--sort test_loss]`."""
+"""`python scripts/compare.py ...` is `imdb-rnn compare ...` (see `imdb-rnn compare --help`)."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # runs from a checkout without install
 
-from imdb_rnn.cli import compare_main  # noqa: E402
+from imdb_rnn.cli import script  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(compare_main())
+    sys.exit(script("compare"))

@@ -59,9 +59,19 @@ NEUTRAL_WORDS = ["the", "movie", "a", "film", "plot", "acting", "was", "and", "i
 RARE_WORDS = ["zeppelin", "quixotic", "marmalade"]  # in the word index, but beyond TINY_NUM_WORDS
 TINY_NUM_WORDS = 3 + len(NEUTRAL_WORDS + POSITIVE_WORDS + NEGATIVE_WORDS) + 1  # ids 0-2 are reserved
 TINY_OVERRIDES = [
-    "data.source=aclimdb", f"data.num_words={TINY_NUM_WORDS}", "data.maxlen=16", "data.validation_split=0.25",
-    "model.units=16", "model.embedding_dim=8", "train.epochs=12", "train.batch_size=16", "train.learning_rate=0.02",
-    "model.word_dropout=0", "model.head_dropout=0", "train.ema=false",  # lstm.yaml's regularization is for 20,000 reviews
+    "data.source=aclimdb",
+    f"data.num_words={TINY_NUM_WORDS}",
+    "data.maxlen=16",
+    "data.validation_split=0.25",
+    "data.validation_split_by=review",  # the tiny corpus names no movies
+    "model.units=16",
+    "model.embedding_dim=8",
+    "train.epochs=12",
+    "train.batch_size=16",
+    "train.learning_rate=0.02",
+    "model.word_dropout=0",
+    "model.head_dropout=0",
+    "train.ema=false",  # lstm.yaml's regularization is for 20,000 reviews
 ]
 
 
@@ -108,7 +118,32 @@ def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_run(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run folder trained on `tiny_corpus` (LSTM, a few seconds). Tests that change it copy it first."""
     from imdb_rnn.config import load_config
-    from imdb_rnn.train import train
+    from imdb_rnn.training.recipe import train
 
     config = load_config("lstm", [*TINY_OVERRIDES, f"data.path={tiny_corpus}"])
     return train(config, tmp_path_factory.mktemp("tiny-runs"), verbose=0)
+
+
+def run_command(name: str, argv: list[str]) -> int:
+    """`imdb-rnn <name> <argv…>` in this process; returns its exit status (messages say `imdb-rnn <name>`)."""
+    from imdb_rnn.cli import main
+
+    return main([name, *argv], prog="imdb-rnn")
+
+
+def poison_weights(monkeypatch: pytest.MonkeyPatch, epoch: int, model_name: str | None = None) -> None:
+    """Makes training's loss NaN for certain from `epoch` (1-based) on: as that epoch begins, the
+    model's weights are set to NaN (only for models called `model_name`, when given). The run's own
+    NaN guard must then fail it; no learning rate or floating-point luck is involved."""
+    import numpy as np
+
+    from imdb_rnn.training.callbacks import EpochTimer
+
+    real = EpochTimer.on_epoch_begin
+
+    def begin(self, index: int, logs=None) -> None:
+        if index + 1 == epoch and model_name in (None, self.model.name):
+            self.model.set_weights([np.full(w.shape, np.nan, dtype=w.dtype) for w in self.model.get_weights()])
+        real(self, index, logs)
+
+    monkeypatch.setattr(EpochTimer, "on_epoch_begin", begin)

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import tarfile
 import urllib.error
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import keras
 import pytest
 
-from conftest import write
-from imdb_rnn.cli import train_main
+from conftest import run_command, write
 
 Setup = Callable[[Path, pytest.MonkeyPatch], list[str]]
 
@@ -40,6 +39,15 @@ def data_dir(make: Callable[[Path], None]) -> Setup:
         return ["--config", "lstm"]
 
     return setup
+
+
+def no_data_offline(tmp: Path, mp: pytest.MonkeyPatch) -> list[str]:
+    """No data folder named anywhere, none in Keras's folder, and offline: the download is tried and fails."""
+    mp.delenv("IMDB_DATA_DIR", raising=False)
+    mp.setenv("KERAS_HOME", str(tmp / "keras"))
+    mp.setenv("IMDB_RNN_CACHE_DIR", str(tmp / "cache"))
+    mp.setattr(keras.src.utils.file_utils, "urlretrieve", offline)
+    return ["--config", "lstm"]
 
 
 def offline(*args, **kwargs):
@@ -83,13 +91,24 @@ CORPUS: dict[str, tuple[Setup, str]] = {
     "top-level scalar": (config("hello\n"), "received str 'hello'"),
     "section not a mapping": (config("model: 3\n"), "invalid value for `model`: expected a mapping"),
     "unknown section": (config("optimizer:\n  name: adam\n"), "unknown key `optimizer`"),
+    "key given twice": (
+        config("train:\n  epochs: 3\n  batch_size: 8\n  epochs: 5\n"),
+        "duplicate key 'epochs' at lines 2 and 4",
+    ),
+    "section given twice": (
+        config("model:\n  units: 3\ndata:\n  maxlen: 9\nmodel:\n  units: 4\n"),
+        "duplicate key 'model' at lines 1 and 5",
+    ),
     "non-UTF-8 config": (lambda tmp, mp: ["--config", str(_binary(tmp / "bad.yaml"))], "cannot read the config"),
     "config is a folder": (lambda tmp, mp: ["--config", str(tmp)], "config file not found"),
     "missing config": (lambda tmp, mp: ["--config", "nope.yaml"], "config file not found"),
     "glob matches nothing": (lambda tmp, mp: ["--config", str(tmp / "*.yaml")], "no file matches"),
     # Unknown keys and wrong types
     "unknown data key": (config("data:\n  max_len: 100\n"), "did you mean `data.maxlen`?"),
-    "key of another architecture": (config("model:\n  architecture: gru\n  filters: 3\n"), "unknown key `model.filters`"),
+    "key of another architecture": (
+        config("model:\n  architecture: gru\n  filters: 3\n"),
+        "unknown key `model.filters`",
+    ),
     "unknown architecture": (config("model:\n  architecture: transformer\n"), "received 'transformer'"),
     "architecture not a string": (config("model:\n  architecture: [lstm]\n"), "received ['lstm']"),
     "string for integer": (config("train:\n  epochs: ten\n"), "`train.epochs`: expected an integer >= 1"),
@@ -107,8 +126,14 @@ CORPUS: dict[str, tuple[Setup, str]] = {
     "vocabulary too small": (config("data:\n  num_words: 2\n"), "expected an integer >= 4"),
     # Impossible combinations
     "stacked with zero layers": (config("model:\n  architecture: stacked\n  num_layers: 0\n"), "`model.num_layers`"),
-    "pool larger than sequence": (config("data:\n  maxlen: 3\nmodel:\n  architecture: cnn_lstm\n  kernel_size: 2\n"), "`model.pool_size` is longer"),
-    "kernel larger than sequence": (config("data:\n  maxlen: 4\nmodel:\n  architecture: cnn_lstm\n"), "`model.kernel_size` is longer"),
+    "pool larger than sequence": (
+        config("data:\n  maxlen: 3\nmodel:\n  architecture: cnn_lstm\n  kernel_size: 2\n"),
+        "`model.pool_size` is longer",
+    ),
+    "kernel larger than sequence": (
+        config("data:\n  maxlen: 4\nmodel:\n  architecture: cnn_lstm\n"),
+        "`model.kernel_size` is longer",
+    ),
     "post padding without mask": (config("data:\n  padding: post\n"), "read the padding last"),
     "no validation reviews": (config("data:\n  limit: 3\n  validation_split: 0.1\n"), "leave no validation reviews"),
     # --set syntax
@@ -117,20 +142,50 @@ CORPUS: dict[str, tuple[Setup, str]] = {
     "set unknown section": (overrides("training.epochs=3"), "did you mean `train`?"),
     "set bad value": (overrides("train.epochs=-1"), "--set train.epochs=-1: invalid value"),
     # Data
-    "IMDB_DATA_DIR missing": (lambda tmp, mp: mp.setenv("IMDB_DATA_DIR", str(tmp / "no")) or ["--config", "lstm"], "IMDB_DATA_DIR="),
+    "IMDB_DATA_DIR missing": (
+        lambda tmp, mp: mp.setenv("IMDB_DATA_DIR", str(tmp / "no")) or ["--config", "lstm"],
+        "IMDB_DATA_DIR=",
+    ),
     "data.path missing": (overrides("data.path=/no/such/folder"), "data.path=/no/such/folder: no such file or folder"),
-    "empty data folder, offline": (data_dir(lambda folder: None), "the download from"),
+    "empty data folder": (
+        data_dir(lambda folder: None),
+        "no IMDB data there: expected a folder holding imdb.npz or aclImdb_v1.tar.gz",
+    ),
+    "nothing named, offline": (no_data_offline, "the download from"),
+    "incomplete aclImdb folder": (
+        data_dir(lambda folder: (folder / "aclImdb" / "train").mkdir(parents=True)),
+        "received an incomplete aclImdb/ folder (with train/ only)",
+    ),
+    "archive without word index": (
+        data_dir(lambda folder: archive(folder, word_index=None)),
+        "no imdb_word_index.json for",
+    ),
+    "data.path is another file": (
+        lambda tmp, mp: [*overrides(f"data.path={write(tmp / 'notes.txt', 'x')}")(tmp, mp)],
+        "received the file notes.txt",
+    ),
     "truncated archive": (data_dir(lambda folder: archive(folder, truncate=True)), "truncated or corrupt"),
     "archive without test/neg": (data_dir(lambda folder: archive(folder, drop="test/neg")), "no test/neg reviews"),
-    "corrupt word index": (data_dir(lambda folder: archive(folder, word_index="{not json")), "cannot read the word index"),
-    "corrupt imdb.npz": (data_dir(lambda folder: (folder / "imdb.npz").write_bytes(b"PK\x03\x04junk")), "cannot read the Keras IMDB file"),
+    "corrupt word index": (
+        data_dir(lambda folder: archive(folder, word_index="{not json")),
+        "cannot read the word index",
+    ),
+    "corrupt imdb.npz": (
+        data_dir(lambda folder: (folder / "imdb.npz").write_bytes(b"PK\x03\x04junk")),
+        "cannot read the Keras IMDB file",
+    ),
     # Run folders and arguments
     "resume a missing folder": (lambda tmp, mp: ["--resume", str(tmp / "nope")], "received a path that does not exist"),
     "resume a file": (lambda tmp, mp: ["--resume", str(write(tmp / "f.txt", "x"))], "received a file"),
     "resume without config": (run_folder({"history.csv": HISTORY}), "received a folder without config.yaml"),
-    "resume without model": (run_folder({"config.yaml": "{}\n", "history.csv": HISTORY}), "received a folder without it"),
+    "resume without model": (
+        run_folder({"config.yaml": "{}\n", "history.csv": HISTORY}),
+        "received a folder without it",
+    ),
     "resume a running run": (
-        run_folder({"config.yaml": "{}\n", "status.json": json.dumps({"state": "running", "pid": 1, "host": "elsewhere"})}),
+        run_folder(
+            {"config.yaml": "{}\n", "status.json": json.dumps({"state": "running", "pid": 1, "host": "elsewhere"})}
+        ),
         "still training",
     ),
     "resume with --set": (lambda tmp, mp: ["--resume", str(tmp), "--set", "train.epochs=3"], "--resume takes no --set"),
@@ -156,16 +211,20 @@ def test_bad_input_exits_2_with_one_line(name: str, tmp_path: Path, monkeypatch,
     argv = setup(tmp_path, monkeypatch)
     before = _snapshot(tmp_path)
     try:
-        code = train_main([*argv, *([] if "--output-dir" in argv else ["--output-dir", str(tmp_path / "runs")])])
+        code = run_command(
+            "train", [*argv, *([] if "--output-dir" in argv else ["--output-dir", str(tmp_path / "runs")])]
+        )
     except SystemExit as exit:  # argparse
         code = exit.code
     err = capsys.readouterr().err
     assert code == 2, err
-    assert err.count("\n") == 1 and err.startswith("train.py: error: "), err
+    assert err.count("\n") == 1 and err.startswith("imdb-rnn train: error: "), err
     assert words in err, err
     assert "Traceback" not in err
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())  # no run folder
-    assert _snapshot(tmp_path, skip=("data", "cache", "keras")) == {k: v for k, v in before.items() if not k.startswith(("data", "cache", "keras"))}
+    assert _snapshot(tmp_path, skip=("data", "cache", "keras")) == {
+        k: v for k, v in before.items() if not k.startswith(("data", "cache", "keras"))
+    }
 
 
 def _snapshot(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from imdb_rnn.checks import CHECKS, advice
 from imdb_rnn.config import load_config
+from imdb_rnn.config.checks import CHECKS, advice
 from imdb_rnn.errors import ConfigError
 
 CASES = {

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import PROJECT, write
-from imdb_rnn.cli import compare_main
-from imdb_rnn.collect import collect_runs, select_runs
-from imdb_rnn.compare import compare, new_folder
-from imdb_rnn.compare_plots import curves_figure
+from conftest import PROJECT, run_command, write
+from imdb_rnn.comparison.collect import collect_runs, select_runs
+from imdb_rnn.comparison.leaderboard import leaderboard
+from imdb_rnn.comparison.plots import curves_figure
+from imdb_rnn.comparison.report import compare
 from imdb_rnn.config import load_config
 from imdb_rnn.errors import RunError
-from imdb_rnn.leaderboard import leaderboard
+from imdb_rnn.files import new_folder
 
 _count = iter(range(10**6))
 
@@ -53,9 +53,17 @@ def make_run(
     }
     best = max(range(epochs), key=lambda i: val_accuracy[i])
     metrics = {
-        "run": name, "config": config, "architecture": config, "test_accuracy": test_accuracy,
-        "test_loss": test_loss, "best_epoch": best + 1, "best_val_accuracy": val_accuracy[best],
-        "epochs_run": epochs, "parameters": 1000, "training_seconds": 2.0 * epochs, "median_epoch_seconds": 2.0,
+        "run": name,
+        "config": config,
+        "architecture": config,
+        "test_accuracy": test_accuracy,
+        "test_loss": test_loss,
+        "best_epoch": best + 1,
+        "best_val_accuracy": val_accuracy[best],
+        "epochs_run": epochs,
+        "parameters": 1000,
+        "training_seconds": 2.0 * epochs,
+        "median_epoch_seconds": 2.0,
     }
     write(folder / "history.json", json.dumps(history))
     write(folder / "metrics.json", json.dumps(metrics))
@@ -80,12 +88,25 @@ def test_only_the_hyperparameters_that_differ_become_columns(tmp_path: Path) -> 
     make_run(tmp_path, "gru", ("model.units=32",))
     table = table_of(tmp_path)
     assert [c.name for c in table.columns] == [
-        "run", "architecture", "model.units", "epochs", "best_val_accuracy", "best_epoch",
-        "test_accuracy", "test_loss", "parameters", "epoch_seconds",
+        "run",
+        "architecture",
+        "model.units",
+        "epochs",
+        "best_val_accuracy",
+        "best_epoch",
+        "test_accuracy",
+        "test_loss",
+        "parameters",
+        "epoch_seconds",
     ]
     make_run(tmp_path, "stacked", ("model.units=32", "train.optimizer=adam"))
     table = table_of(tmp_path)
-    assert [c.name for c in table.hyperparameters] == ["model.units", "model.num_layers", "model.cell", "train.optimizer"]
+    assert [c.name for c in table.hyperparameters] == [
+        "model.units",
+        "model.num_layers",
+        "model.cell",
+        "train.optimizer",
+    ]
     assert sorted(column(table, "model.num_layers")) == ["", "", "", "2"]  # a key the others lack: blank
     assert "train.optimizer" in table.text().splitlines()[0]
 
@@ -148,13 +169,18 @@ def test_broken_and_unfinished_folders_are_left_out_with_one_warning_each(tmp_pa
     (tmp_path / ".hidden").mkdir()
     write(tmp_path / "notes.txt", "not a folder")
     compare([tmp_path])  # writes tmp_path/comparisons/…: not a run, no warning about it later
-    assert compare_main([str(tmp_path)]) == 0
+    assert run_command("compare", [str(tmp_path)]) == 0
     captured = capsys.readouterr()
     warnings = captured.err.strip().splitlines()
     assert len(warnings) == 6 and all(line.startswith("warning: ") for line in warnings)
-    for name, words in [("no-metrics", "no metrics.json"), ("corrupt-history", "history.json is corrupt"),
-                        ("history-not-lists", "expected a list per key"), ("failed", "'failed': boom"),
-                        ("running", "'running'"), ("empty-", "no config.yaml")]:
+    for name, words in [
+        ("no-metrics", "no metrics.json"),
+        ("corrupt-history", "history.json is corrupt"),
+        ("history-not-lists", "expected a list per key"),
+        ("failed", "'failed': boom"),
+        ("running", "'running'"),
+        ("empty-", "no config.yaml"),
+    ]:
         (line,) = [line for line in warnings if f"{tmp_path}/{name}" in line]
         assert words in line
     assert good.name in captured.out and "gru-" in captured.out and "comparisons" not in captured.err
@@ -166,8 +192,10 @@ def test_filters_by_any_config_key(tmp_path: Path) -> None:
     make_run(tmp_path, "gru", ("model.units=64", "train.learning_rate=0.01"))
 
     def names(*filters: str) -> list[str]:
-        return sorted(row.runs[0].config_name + str(row.runs[0].config["model.units"])
-                      for row in table_of(tmp_path, filters=filters).rows)
+        return sorted(
+            row.runs[0].config_name + str(row.runs[0].flat_config["model.units"])
+            for row in table_of(tmp_path, filters=filters).rows
+        )
 
     assert names("architecture=lstm") == ["lstm32", "lstm64"]
     assert names("model.units=64") == ["gru64", "lstm64"]
@@ -201,7 +229,9 @@ def test_last_keeps_the_most_recent_runs_after_filtering(tmp_path: Path) -> None
     make_run(tmp_path, "lstm", ("train.seed=1",), name="lstm-20260102-030406")
     runs, _ = collect_runs([tmp_path], warn=print)
     assert [run.name for run in select_runs(runs, ["architecture=lstm"], last=2)] == [
-        "lstm-20260102-030405-2", "lstm-20260102-030406"]
+        "lstm-20260102-030405-2",
+        "lstm-20260102-030406",
+    ]
     assert [run.name for run in select_runs(runs, last=1)] == ["gru-20260301-000000"]
 
 
@@ -216,7 +246,9 @@ def test_sort_by_any_column_blanks_last(tmp_path: Path) -> None:
     assert column(table_of(tmp_path, sort="test_loss"), "test_loss") == ["0.3000", "0.5000", ""]
     assert column(table_of(tmp_path, sort="test_loss", reverse=True), "test_loss") == ["0.5000", "0.3000", ""]
     assert column(table_of(tmp_path, sort="units"), "model.units") == ["8", "16", "128"]  # by value, not text
-    with pytest.raises(RunError, match=r"unknown column `test_acc` \(did you mean `test_accuracy`\?\): expected one of run,"):
+    with pytest.raises(
+        RunError, match=r"unknown column `test_acc` \(did you mean `test_accuracy`\?\): expected one of run,"
+    ):
         table_of(tmp_path, sort="test_acc")
 
 
@@ -247,13 +279,13 @@ def test_user_errors_exit_2_with_one_line_and_write_nothing(setup, argv, words, 
     before = sorted(str(path) for path in tmp_path.rglob("*"))
     if argv[:1] == ["--last"]:
         with pytest.raises(SystemExit) as exit_info:
-            compare_main(argv)
+            run_command("compare", argv)
         code = exit_info.value.code
     else:
-        code = compare_main(argv)
+        code = run_command("compare", argv)
     assert code == 2
     lines = capsys.readouterr().err.strip().splitlines()
-    assert lines[-1].startswith("compare.py: error: ") and words in lines[-1]
+    assert lines[-1].startswith("imdb-rnn compare: error: ") and words in lines[-1]
     assert len(lines) == 1 + (setup == "broken")  # the left-out folder's warning, then the error
     assert sorted(str(path) for path in tmp_path.rglob("*")) == before
 
@@ -261,7 +293,8 @@ def test_user_errors_exit_2_with_one_line_and_write_nothing(setup, argv, words, 
 def fingerprint(folder: Path) -> dict[str, tuple]:
     return {
         str(path.relative_to(folder)): (path.stat().st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest())
-        for path in sorted(folder.rglob("*")) if path.is_file()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
     }
 
 
@@ -276,8 +309,11 @@ def test_run_folders_are_never_modified_and_comparison_folders_never_reused(tmp_
     assert not first.left_out and not second.left_out
     assert {path: fingerprint(path) for path in runs} == runs
     now = datetime(2026, 1, 2, 3, 4, 5)
-    assert [new_folder(tmp_path / "c", now).name for _ in range(3)] == ["20260102-030405", "20260102-030405-2",
-                                                                         "20260102-030405-3"]
+    assert [new_folder(tmp_path / "c", now=now).name for _ in range(3)] == [
+        "20260102-030405",
+        "20260102-030405-2",
+        "20260102-030405-3",
+    ]
 
 
 def test_markdown_and_csv_hold_the_table(tmp_path: Path) -> None:
@@ -293,8 +329,13 @@ def test_markdown_and_csv_hold_the_table(tmp_path: Path) -> None:
 
 
 def test_command_line_without_runs_prints_one_line(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, str(PROJECT / "scripts" / "compare.py")], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(PROJECT / "scripts" / "compare.py")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith("compare.py: error: outputs: no such folder") and result.stderr.count("\n") == 1
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from imdb_rnn.cli import compare_main
+from conftest import run_command
 from imdb_rnn.config import load_config
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three tiny real training runs on a synthetic task: lstm with seeds 1 and 2 (2 epochs), gru (3 epochs)."""
-    from imdb_rnn.train import train
+    from imdb_rnn.training.recipe import train
     from test_train import synthetic_splits
 
     outputs = tmp_path_factory.mktemp("trained") / "outputs"
@@ -34,7 +34,7 @@ def test_training_writes_tensorboard_logs(trained: Path) -> None:
 
 
 def test_compare_real_training_runs(trained: Path, capsys) -> None:
-    assert compare_main([str(trained)]) == 0
+    assert run_command("compare", [str(trained)]) == 0
     captured = capsys.readouterr()
     assert captured.err == ""
     lines = captured.out.splitlines()
@@ -46,9 +46,10 @@ def test_compare_real_training_runs(trained: Path, capsys) -> None:
     assert (folder / "val_accuracy.png").read_bytes()[:4] == b"\x89PNG"
     assert lines[-1].startswith(f"Comparison folder: {folder}")
     table = list(csv.DictReader(io.StringIO((folder / "comparison.csv").read_text())))
-    assert [float(row["test_accuracy"]) for row in table] == sorted((float(row["test_accuracy"]) for row in table), reverse=True)
+    assert [float(row["test_accuracy"]) for row in table] == sorted(
+        (float(row["test_accuracy"]) for row in table), reverse=True
+    )
     group = next(row for row in table if row["n"] == "2")
     members = [json.loads((trained / name / "metrics.json").read_text()) for name in group["runs"].split()]
     assert float(group["test_accuracy"]) == pytest.approx(sum(m["test_accuracy"] for m in members) / 2)
     assert {row["epochs"] for row in table} == {"2", "3"}
-

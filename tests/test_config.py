@@ -37,8 +37,8 @@ def test_config_states_only_what_differs(tmp_path: Path) -> None:
 
 def test_bare_name_is_found_in_configs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # not the project root: the project's configs/ is still found
-    assert find_config("lstm.yaml") == PROJECT / "configs" / "lstm.yaml"
-    assert find_config("gru") == PROJECT / "configs" / "gru.yaml"
+    assert find_config("lstm.yaml").resolve() == (PROJECT / "configs" / "lstm.yaml").resolve()
+    assert find_config("gru").resolve() == (PROJECT / "configs" / "gru.yaml").resolve()
 
 
 def test_overrides_are_parsed_as_yaml_scalars() -> None:
@@ -73,7 +73,10 @@ def error(tmp_path: Path, text: str | None = None, overrides: list[str] = ()) ->
         ("train:\n  epochs: true\n", ["`train.epochs`", "received true"]),
         ("model:\n  units: -3\n", ["`model.units`", "expected an integer >= 1", "received -3"]),
         ("model:\n  architecture: dropout\n  dropout: 1.0\n", ["`model.dropout`", "in [0, 1)", "received 1.0"]),
-        ("model:\n  architecture: dropout\n  recurrent_dropout: -0.1\n", ["`model.recurrent_dropout`", "received -0.1"]),
+        (
+            "model:\n  architecture: dropout\n  recurrent_dropout: -0.1\n",
+            ["`model.recurrent_dropout`", "received -0.1"],
+        ),
         ("data:\n  maxlen: 0\n", ["`data.maxlen`", "expected an integer >= 1", "received 0"]),
         ("data:\n  validation_split: 1\n", ["`data.validation_split`", "in (0, 1)", "received 1"]),
         ("data:\n  padding: left\n", ["`data.padding`", "one of 'pre', 'post'", "received 'left'"]),

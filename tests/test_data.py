@@ -12,11 +12,14 @@ import numpy as np
 import pytest
 
 from conftest import write
-from imdb_rnn import data as data_module
 from imdb_rnn.config import DataConfig
-from imdb_rnn.data import Reviews, balanced_subset, load_reviews, load_splits, locate, pad, read_aclimdb, validation_indices
-from imdb_rnn.errors import DataError
-from imdb_rnn.text import START
+from imdb_rnn.data import sources as data_module
+from imdb_rnn.data.aclimdb import read_aclimdb
+from imdb_rnn.data.reviews import Reviews, balanced_subset
+from imdb_rnn.data.sources import load_reviews, locate
+from imdb_rnn.data.splits import load_splits, pad, validation_indices
+from imdb_rnn.data.text import START
+from imdb_rnn.errors import DataError, ImdbRnnWarning
 
 WORDS = ["the", "a", "movie", "great", "bad", "and", "br", "plot", "acting", "boring", "loved", "it"]
 REVIEWS = {
@@ -38,7 +41,9 @@ def corpus(tmp_path: Path) -> Path:
     for split in ("train", "test"):  # line i: the movie of review i
         for label, movies in (("pos", [11, 11, 12]), ("neg", [13, 12, 14])):
             urls = [f"http://www.imdb.com/title/tt{movie:07d}/usercomments" for movie in movies]
-            write(root / "aclImdb" / split / f"urls_{label}.txt", "\n".join(urls[: len(REVIEWS[(split, label)])]) + "\n")
+            write(
+                root / "aclImdb" / split / f"urls_{label}.txt", "\n".join(urls[: len(REVIEWS[(split, label)])]) + "\n"
+            )
     write(root / "imdb_word_index.json", json.dumps({word: rank for rank, word in enumerate(WORDS, 1)}))
     return root
 
@@ -109,8 +114,9 @@ def test_cache_is_reused_and_rebuilt_when_corrupt(corpus: Path, tmp_path: Path, 
 
     (cached,) = (tmp_path / "cache").glob("aclimdb-*.npz")
     cached.write_bytes(b"not a zip file")
-    again = load_reviews(config)[0]
-    assert len(calls) == 2 and "unreadable cache" in capsys.readouterr().err
+    with pytest.warns(ImdbRnnWarning, match="unreadable cache"):
+        again = load_reviews(config)[0]
+    assert len(calls) == 2
     assert [s.tolist() for s in again.sequences] == [s.tolist() for s in first.sequences]
 
 
@@ -196,8 +202,8 @@ def test_validation_by_movie_keeps_every_movie_on_one_side() -> None:
     assert not np.array_equal(chosen, validation_indices(reviews, 0.2, seed=6, by_movie=True))
 
 
-def test_without_movies_validation_is_drawn_by_review(capsys) -> None:
+def test_without_movies_validation_is_drawn_by_review() -> None:
     reviews = Reviews([np.array([1])] * 100, np.zeros(100, dtype=np.int8))
-    assert len(validation_indices(reviews, 0.2, seed=0, by_movie=True)) == 20
-    assert "validation reviews are drawn one by one" in capsys.readouterr().err
+    with pytest.warns(ImdbRnnWarning, match="validation reviews are drawn one by one"):
+        assert len(validation_indices(reviews, 0.2, seed=0, by_movie=True)) == 20
     assert len(validation_indices(reviews, 0.25, seed=0, by_movie=False)) == 25

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from imdb_rnn.cli import evaluate_main
-from imdb_rnn.data import Split
-from imdb_rnn.evaluate import classification_metrics, predict_dataset, record_evaluation, roc_curve
-from imdb_rnn.pipeline import make_dataset
+from conftest import run_command
+from imdb_rnn.data.pipeline import make_dataset
+from imdb_rnn.data.splits import Split
+from imdb_rnn.evaluation.evaluate import predict_dataset, record_evaluation
+from imdb_rnn.evaluation.metrics import classification_metrics, roc_auc, roc_curve
 
 PNG = b"\x89PNG\r\n\x1a\n"
 # Four negative and four positive reviews; at threshold 0.5: 3 true positives (0.7, 0.9, 0.6),
@@ -25,7 +26,10 @@ PROBABILITIES = np.array([0.1, 0.55, 0.35, 0.8, 0.7, 0.2, 0.9, 0.6])
 def test_metrics_match_hand_computed_values() -> None:
     metrics = classification_metrics(LABELS, PROBABILITIES)
     assert metrics["confusion_matrix"] == {
-        "true_negatives": 2, "false_positives": 2, "false_negatives": 1, "true_positives": 3
+        "true_negatives": 2,
+        "false_positives": 2,
+        "false_negatives": 1,
+        "true_positives": 3,
     }
     assert metrics["examples"] == 8 and metrics["threshold"] == 0.5
     assert metrics["accuracy"] == pytest.approx(5 / 8)
@@ -41,7 +45,10 @@ def test_metrics_match_hand_computed_values() -> None:
 def test_another_threshold_changes_only_the_threshold_metrics() -> None:
     at_half, at_03 = classification_metrics(LABELS, PROBABILITIES), classification_metrics(LABELS, PROBABILITIES, 0.3)
     assert at_03["confusion_matrix"] == {
-        "true_negatives": 1, "false_positives": 3, "false_negatives": 1, "true_positives": 3
+        "true_negatives": 1,
+        "false_positives": 3,
+        "false_negatives": 1,
+        "true_positives": 3,
     }
     assert (at_03["accuracy"], at_03["precision"], at_03["recall"]) == pytest.approx((0.5, 0.5, 0.75))
     assert at_03["f1"] == pytest.approx(0.6) and at_03["threshold"] == 0.3
@@ -60,13 +67,28 @@ def test_edge_cases_ties_perfect_ranking_one_class_no_positive_prediction() -> N
 def test_roc_curve_runs_from_corner_to_corner_under_the_auc() -> None:
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, 500)
-    probabilities = np.clip(labels * 0.3 + rng.random(500) * 0.7, 0, 1)
+    probabilities = np.round(np.clip(labels * 0.3 + rng.random(500) * 0.7, 0, 1), 2)  # rounded: many ties
     false_positive_rate, true_positive_rate = roc_curve(labels, probabilities)
-    assert (false_positive_rate[0], true_positive_rate[0]) == (1.0, 1.0)
-    assert (false_positive_rate[-1], true_positive_rate[-1]) == (0.0, 0.0)
-    assert np.all(np.diff(false_positive_rate) <= 0) and np.all(np.diff(true_positive_rate) <= 0)
-    area = -np.trapezoid(true_positive_rate, false_positive_rate)
-    assert area == pytest.approx(classification_metrics(labels, probabilities)["roc_auc"], abs=1e-3)
+    assert (false_positive_rate[0], true_positive_rate[0]) == (0.0, 0.0)
+    assert (false_positive_rate[-1], true_positive_rate[-1]) == (1.0, 1.0)
+    assert np.all(np.diff(false_positive_rate) >= 0) and np.all(np.diff(true_positive_rate) >= 0)
+    area = np.sum(np.diff(false_positive_rate) * (true_positive_rate[1:] + true_positive_rate[:-1]) / 2)
+    assert area == pytest.approx(classification_metrics(labels, probabilities)["roc_auc"], abs=1e-12)
+
+
+def test_roc_auc_is_exact_on_a_case_counted_by_hand() -> None:
+    # positives score 0.9, 0.6, 0.4; negatives 0.6, 0.3. Of the 6 (positive, negative) pairs the positive
+    # ranks higher in 4 (0.9>0.6, 0.9>0.3, 0.6>0.3, 0.4>0.3), loses 1 (0.4<0.6) and ties 1 (0.6=0.6):
+    # AUC = (4 + 0.5) / 6 = 0.75.
+    labels = np.array([1, 1, 1, 0, 0])
+    probabilities = np.array([0.9, 0.6, 0.4, 0.6, 0.3])
+    assert roc_auc(labels, probabilities) == 0.75
+    assert roc_auc(labels[::-1], probabilities[::-1]) == 0.75  # order does not matter
+    assert roc_auc(1 - labels, probabilities) == 0.25
+    assert roc_auc(labels, np.full(5, 0.5)) == 0.5  # all tied: chance
+    false_positive_rate, true_positive_rate = roc_curve(labels, probabilities)
+    assert false_positive_rate.tolist() == [0.0, 0.0, 0.5, 0.5, 1.0]  # thresholds 0.9, 0.6, 0.4, 0.3
+    assert true_positive_rate.tolist() == [0.0, 1 / 3, 2 / 3, 1.0, 1.0]
 
 
 class LastTokenModel:
@@ -118,7 +140,7 @@ def test_evaluate_command_reloads_the_run_and_its_test_set(tiny_run: Path, tmp_p
     trained = json.loads((run / "metrics.json").read_text())
     (run / "confusion_matrix.png").unlink()
 
-    assert evaluate_main([str(run)]) == 0
+    assert run_command("evaluate", [str(run)]) == 0
     out = capsys.readouterr().out
     assert "Test set: 40 reviews" in out and "roc_auc" in out and "actual positive" in out
     metrics = json.loads((run / "metrics.json").read_text())
@@ -129,7 +151,7 @@ def test_evaluate_command_reloads_the_run_and_its_test_set(tiny_run: Path, tmp_p
     assert metrics["evaluation"]["loss"] == pytest.approx(trained["evaluation"]["loss"], rel=1e-5)
     assert (run / "confusion_matrix.png").is_file()
 
-    assert evaluate_main([str(run), "--threshold", "0.9"]) == 0
+    assert run_command("evaluate", [str(run), "--threshold", "0.9"]) == 0
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["evaluation_at_thresholds"]["0.9"]["threshold"] == 0.9
     assert metrics["evaluation"]["threshold"] == 0.5 and (run / "confusion_matrix_0.9.png").is_file()
@@ -149,8 +171,11 @@ def with_broken_model(run: Path) -> Path:
 @pytest.mark.parametrize(
     "make, words",
     [
-        (lambda run: run / "missing", "not a run folder: expected a folder with config.yaml and model.keras, "
-         "received a path that does not exist."),
+        (
+            lambda run: run / "missing",
+            "not a run folder: expected a folder with config.yaml and model.keras, "
+            "received a path that does not exist.",
+        ),
         (lambda run: run / "metrics.json", "received a file."),
         (without_model, "received a folder without model.keras."),
         (with_broken_model, "model.keras: cannot load the model: expected a Keras model file"),
@@ -159,15 +184,15 @@ def with_broken_model(run: Path) -> Path:
 )
 def test_evaluate_errors_are_one_line(make, words: str, tiny_run: Path, tmp_path: Path, capsys) -> None:
     run = Path(shutil.copytree(tiny_run, tmp_path / tiny_run.name))
-    assert evaluate_main([str(make(run))]) == 2
+    assert run_command("evaluate", [str(make(run))]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("evaluate.py: error: ") and err.count("\n") == 1 and words in err, err
+    assert err.startswith("imdb-rnn evaluate: error: ") and err.count("\n") == 1 and words in err, err
 
 
 @pytest.mark.parametrize("value", ["1.5", "0", "half"])
 def test_threshold_must_be_between_0_and_1(value: str, tiny_run: Path, capsys) -> None:
     with pytest.raises(SystemExit) as caught:
-        evaluate_main([str(tiny_run), "--threshold", value])
+        run_command("evaluate", [str(tiny_run), "--threshold", value])
     err = capsys.readouterr().err
     assert caught.value.code == 2 and err.count("\n") == 1
     assert f"argument --threshold: expected a number in (0, 1), received '{value}'" in err

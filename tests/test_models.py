@@ -15,7 +15,7 @@ BATCH = np.random.default_rng(0).integers(0, 100, size=(3, 20)).astype("int32")
 @pytest.mark.parametrize("name", sorted(models.ARCHITECTURES))
 def test_architecture_maps_a_batch_to_probabilities(name: str) -> None:
     defaults = {key: default for key, (_, default) in models.parameters(name).items()}
-    model = models.build_model(name, defaults, vocab_size=100, sequence_length=20)
+    model = models.build_model(name, defaults, vocab_size=100)
     output = np.asarray(model(BATCH))
     assert output.shape == (3, 1)
     assert ((output >= 0) & (output <= 1)).all()
@@ -28,19 +28,19 @@ def test_architecture_maps_a_batch_to_probabilities(name: str) -> None:
 @pytest.mark.parametrize("name", ["simple_rnn", "lstm", "gru", "stacked", "bidirectional", "dropout", "cnn_lstm"])
 def test_pooling_options(name: str, pooling: str) -> None:
     config = load_config(None, [f"model.architecture={name}", f"model.pooling={pooling}"])
-    model = models.build_model(name, config.model.params, 100, 20)
+    model = models.build_model(name, config.model.params, 100)
     assert np.asarray(model(BATCH)).shape == (3, 1)
 
 
 def test_masking_ignores_post_padding() -> None:
     config = load_config(None, ["model.mask_zero=true", "data.padding=post"])
-    model = models.build_model("lstm", config.model.params, 100, 20)
+    model = models.build_model("lstm", config.model.params, 100)
     tokens = np.array([[5, 6, 7, 0, 0, 0]], dtype="int32")
     assert np.allclose(model(tokens), model(tokens[:, :3]), atol=1e-6)
 
 
 def test_stacked_layers_return_sequences_except_the_last() -> None:
-    model = models.build_model("stacked", {"num_layers": 3, "units": 8}, 100, 20)
+    model = models.build_model("stacked", {"num_layers": 3, "units": 8}, 100)
     recurrent = [layer for layer in model.layers if layer.__class__.__name__ == "LSTM"]
     assert [layer.return_sequences for layer in recurrent] == [True, True, False]
 

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from imdb_rnn.config import DataConfig
-from imdb_rnn.data import Reviews, pad
-from imdb_rnn.pipeline import make_dataset
+from imdb_rnn.data.pipeline import make_dataset
+from imdb_rnn.data.reviews import Reviews
+from imdb_rnn.data.splits import pad
 
 MAXLEN = 40
 

@@ -16,17 +16,26 @@ import numpy as np
 import pytest
 
 from conftest import (
-    DATA_DIR, NEGATIVE_WORDS, POSITIVE_WORDS, PROJECT, TINY_NUM_WORDS, TINY_OVERRIDES, requires_data,
-    tiny_test_texts, write,
+    NEGATIVE_WORDS,
+    POSITIVE_WORDS,
+    PROJECT,
+    TINY_NUM_WORDS,
+    TINY_OVERRIDES,
+    requires_data,
+    run_command,
+    tiny_test_texts,
+    write,
 )
 from imdb_rnn import load_run
-from imdb_rnn.cli import predict_main
 from imdb_rnn.config import DataConfig, load_config
-from imdb_rnn.data import Reviews, Splits, load_reviews, load_splits, pad, read_aclimdb
-from imdb_rnn.errors import InputError
-from imdb_rnn.text import INDEX_FROM, encode, load_word_index
-from imdb_rnn.train import train
-from imdb_rnn.vocabulary import load_vocabulary, save_vocabulary
+from imdb_rnn.data.aclimdb import read_aclimdb
+from imdb_rnn.data.reviews import Reviews
+from imdb_rnn.data.sources import load_reviews
+from imdb_rnn.data.splits import Splits, load_splits, pad
+from imdb_rnn.data.text import INDEX_FROM, encode, load_word_index
+from imdb_rnn.data.vocabulary import load_vocabulary, save_vocabulary
+from imdb_rnn.errors import ImdbRnnWarning, InputError
+from imdb_rnn.training.recipe import train
 
 POSITIVE = "A wonderful, moving film: I loved it."
 NEGATIVE = "What a boring, awful waste of a movie."
@@ -72,9 +81,10 @@ def test_a_run_trained_on_imdb_npz_encodes_text_like_its_data(tiny_corpus: Path,
     folder = npz_from_corpus(tiny_corpus, tmp_path / "keras", with_word_index=True)
     config = keras_source_config(folder)
     run = load_run(train(config, tmp_path / "runs", verbose=0))
-    assert json.loads((run.folder / "vocabulary.json").read_text())["words"] == load_vocabulary(
-        tiny_run, run.config.data
-    ).words
+    assert (
+        json.loads((run.folder / "vocabulary.json").read_text())["words"]
+        == load_vocabulary(tiny_run, run.config.data).words
+    )
     assert np.array_equal(run.encode(tiny_test_texts(tiny_corpus)), load_splits(config.data).test.x)
 
 
@@ -87,13 +97,12 @@ def test_without_a_word_index_training_warns_and_predict_says_why(
     monkeypatch.setattr(keras.src.utils.file_utils, "urlretrieve", offline)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
     folder = npz_from_corpus(tiny_corpus, tmp_path / "keras", with_word_index=False)
-    run = train(keras_source_config(folder), tmp_path / "runs", verbose=0)
-    warnings = [line for line in capsys.readouterr().err.splitlines() if "imdb_word_index" in line]
-    assert warnings == [
-        f"warning: no imdb_word_index.json for the keras data of this run: predict.py will not work for {run}."
-    ]
+    with pytest.warns(ImdbRnnWarning) as caught:
+        run = train(keras_source_config(folder), tmp_path / "runs", verbose=0)
+    warned = [str(warning.message) for warning in caught if "imdb_word_index" in str(warning.message)]
+    assert warned == [f"no imdb_word_index.json for the keras data of this run: prediction will not work for {run}."]
     assert (run / "model.keras").is_file() and not (run / "vocabulary.json").exists()
-    assert predict_main([str(run), POSITIVE]) == 2
+    assert run_command("predict", [str(run), POSITIVE]) == 2
     assert "no encoding data: expected vocabulary.json" in capsys.readouterr().err
 
 
@@ -121,7 +130,7 @@ def test_bucketed_runs_read_each_review_without_padding(tiny_run: Path) -> None:
     assert sorted(shape[1] for shape in calls) == lengths  # one call per length, no padding
     assert sum(shape[0] for shape in calls) == 3
     np.testing.assert_allclose(together[1], run.predict(NEGATIVE)[0], rtol=1e-6)  # not changed by its neighbours
-    run.config.data.bucketing = False
+    run.config = run.config.replace(data={"bucketing": False})
     assert run.predict(texts).shape == (3,) and calls[-1] == (3, run.config.data.maxlen)
 
 
@@ -133,7 +142,7 @@ def test_reviews_without_words_are_refused(review, tiny_run: Path) -> None:
 
 def test_predict_command_prints_one_line_per_text(tiny_run: Path, capsys) -> None:
     long = "Wonderful " * 30
-    assert predict_main([str(tiny_run), POSITIVE, NEGATIVE, long]) == 0
+    assert run_command("predict", [str(tiny_run), POSITIVE, NEGATIVE, long]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3
     probability, label, text = lines[0].split(maxsplit=2)
@@ -146,11 +155,19 @@ def test_predict_command_reads_files_and_standard_input_and_writes_json(
     tiny_run: Path, tmp_path: Path, monkeypatch, capsys
 ) -> None:
     reviews = write(tmp_path / "reviews.txt", f"\ufeff{POSITIVE}\n\n  \n{NEGATIVE}\r\nNaïve but superb\n")
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("Awful.\n\nLoved it!\n".encode())))
-    assert predict_main([str(tiny_run), "The plot", "-", "--file", str(reviews), "--json", "--threshold", "0.7"]) == 0
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Awful.\n\nLoved it!\n")))
+    assert (
+        run_command("predict", [str(tiny_run), "The plot", "-", "--file", str(reviews), "--json", "--threshold", "0.7"])
+        == 0
+    )
     results = json.loads(capsys.readouterr().out)
     assert [result["text"] for result in results] == [
-        "The plot", "Awful.", "Loved it!", POSITIVE, NEGATIVE, "Naïve but superb"
+        "The plot",
+        "Awful.",
+        "Loved it!",
+        POSITIVE,
+        NEGATIVE,
+        "Naïve but superb",
     ]
     probabilities = load_run(tiny_run).predict([result["text"] for result in results])
     for result, probability in zip(results, probabilities):
@@ -169,36 +186,56 @@ def without(name: str):
 @pytest.mark.parametrize(
     "arguments, words",
     [
-        (lambda run, tmp: [str(run), POSITIVE, ""],
-         "text 2 has no words: expected a review with at least one word, received ''."),
+        (
+            lambda run, tmp: [str(run), POSITIVE, ""],
+            "text 2 has no words: expected a review with at least one word, received ''.",
+        ),
         (lambda run, tmp: [str(run), "  \t "], "text 1 has no words"),
-        (lambda run, tmp: [str(run), "--file", str(write(tmp / "r.txt", "Good\n---\n"))],
-         "r.txt: line 2 has no words"),
-        (lambda run, tmp: [str(run), "--file", str(tmp / "nothing.txt")],
-         "nothing.txt: cannot read the reviews: No such file"),
-        (lambda run, tmp: [str(run), "--file", str(write(tmp / "blank.txt", "\n  \n"))],
-         "blank.txt: no reviews: expected one review a line, received only blank lines."),
+        (lambda run, tmp: [str(run), "--file", str(write(tmp / "r.txt", "Good\n---\n"))], "r.txt: line 2 has no words"),
+        (
+            lambda run, tmp: [str(run), "--file", str(tmp / "nothing.txt")],
+            "nothing.txt: cannot read the reviews: No such file",
+        ),
+        (
+            lambda run, tmp: [str(run), "--file", str(write(tmp / "blank.txt", "\n  \n"))],
+            "blank.txt: no reviews: expected one review a line, received only blank lines.",
+        ),
         (lambda run, tmp: [str(without("model.keras")(run)), POSITIVE], "received a folder without model.keras."),
-        (lambda run, tmp: [str(without("vocabulary.json")(run)), POSITIVE],
-         "no encoding data: expected vocabulary.json"),
-        (lambda run, tmp: [str(run / "config.yaml"), POSITIVE], "not a run folder: expected a folder with config.yaml "
-         "and model.keras, received a file."),
-        (lambda run, tmp: [str(write(run / "vocabulary.json", "{}") and run), POSITIVE],
-         "vocabulary.json: invalid encoding data"),
+        (
+            lambda run, tmp: [str(without("vocabulary.json")(run)), POSITIVE],
+            "no encoding data: expected vocabulary.json",
+        ),
+        (
+            lambda run, tmp: [str(run / "config.yaml"), POSITIVE],
+            "not a run folder: expected a folder with config.yaml and model.keras, received a file.",
+        ),
+        (
+            lambda run, tmp: [str(write(run / "vocabulary.json", "{}") and run), POSITIVE],
+            "vocabulary.json: invalid encoding data",
+        ),
     ],
-    ids=["empty", "blank", "wordless-line", "missing-file", "blank-file", "no-model", "no-vocabulary", "not-a-folder",
-         "bad-vocabulary"],
+    ids=[
+        "empty",
+        "blank",
+        "wordless-line",
+        "missing-file",
+        "blank-file",
+        "no-model",
+        "no-vocabulary",
+        "not-a-folder",
+        "bad-vocabulary",
+    ],
 )
 def test_predict_errors_are_one_line(arguments, words: str, tiny_run: Path, tmp_path: Path, capsys) -> None:
     run = Path(shutil.copytree(tiny_run, tmp_path / tiny_run.name))
-    assert predict_main(arguments(run, tmp_path)) == 2
+    assert run_command("predict", arguments(run, tmp_path)) == 2
     err = capsys.readouterr().err
-    assert err.startswith("predict.py: error: ") and err.count("\n") == 1 and words in err, err
+    assert err.startswith("imdb-rnn predict: error: ") and err.count("\n") == 1 and words in err, err
 
 
 def test_no_reviews_at_all_is_a_usage_error(tiny_run: Path, capsys) -> None:
     with pytest.raises(SystemExit) as caught:
-        predict_main([str(tiny_run)])
+        run_command("predict", [str(tiny_run)])
     err = capsys.readouterr().err
     assert caught.value.code == 2 and err.count("\n") == 1 and "no reviews: expected one or more TEXT" in err
 
@@ -208,7 +245,9 @@ def test_predict_script_non_utf8_file_exits_2_without_traceback(tiny_run: Path, 
     latin1.write_bytes("Un film déjà vu\n".encode("latin-1"))
     result = subprocess.run(
         [sys.executable, str(PROJECT / "scripts" / "predict.py"), str(tiny_run), "--file", str(latin1)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
     assert result.stderr == (
@@ -245,12 +284,14 @@ def test_full_data_run_is_confident_on_unmistakable_reviews(real_data: Path, tmp
     """The classic LSTM recipe on all 25,000 training reviews (minutes): clearly positive and clearly
     negative probabilities for unmistakable reviews, and the full test-set evaluation in metrics.json."""
     run = load_run(train(load_config("lstm"), tmp_path, verbose=0))
-    positive, negative = run.predict([
-        "One of the best films I have seen in years. The acting is superb, the story is moving and "
-        "beautifully told, and the score is wonderful. A true masterpiece that I will watch again and again.",
-        "The worst movie I have ever seen. The acting is terrible, the plot is boring and makes no sense, "
-        "and the dialogue is awful. A complete waste of time and money; avoid it.",
-    ])
+    positive, negative = run.predict(
+        [
+            "One of the best films I have seen in years. The acting is superb, the story is moving and "
+            "beautifully told, and the score is wonderful. A true masterpiece that I will watch again and again.",
+            "The worst movie I have ever seen. The acting is terrible, the plot is boring and makes no sense, "
+            "and the dialogue is awful. A complete waste of time and money; avoid it.",
+        ]
+    )
     assert positive > 0.8 and negative < 0.2, (positive, negative)
     evaluation = json.loads((run.folder / "metrics.json").read_text())["evaluation"]
     assert evaluation["examples"] == 25_000 and evaluation["roc_auc"] > 0.9

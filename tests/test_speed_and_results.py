@@ -4,21 +4,43 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import SMOKE, requires_data
-from imdb_rnn.benchmark import main as benchmark_main
-from imdb_rnn.reproduce import main as reproduce_main
+from conftest import SMOKE, requires_data, run_command
+
+
+def benchmark_main(argv: list[str]) -> int:
+    return run_command("benchmark", argv)
+
+
+def reproduce_main(argv: list[str]) -> int:
+    return run_command("reproduce", argv)
 
 
 @requires_data
 def test_benchmark_prints_and_writes_the_three_ways(real_data: Path, tmp_path: Path, capsys) -> None:
     report = tmp_path / "docs" / "BENCHMARK.md"
-    argv = ["--limit", "200", "--epochs", "2", "--maxlen", "40", "--repeats", "2", "--out", str(report),
-            "--output-dir", str(tmp_path / "bench")]
+    argv = [
+        "--limit",
+        "200",
+        "--epochs",
+        "2",
+        "--maxlen",
+        "40",
+        "--repeats",
+        "2",
+        "--out",
+        str(report),
+        "--output-dir",
+        str(tmp_path / "bench"),
+    ]
     assert benchmark_main(argv) == 0
     (folder,) = (tmp_path / "bench").iterdir()
     assert (folder / "benchmark.md").read_text() == report.read_text()
     out = capsys.readouterr().out
-    rows = [line for line in report.read_text().splitlines() if line.startswith("| seed LSTM") or line.startswith("| cnn_lstm")]
+    rows = [
+        line
+        for line in report.read_text().splitlines()
+        if line.startswith("| seed LSTM") or line.startswith("| cnn_lstm")
+    ]
     assert len(rows) == 6
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
@@ -33,8 +55,18 @@ def test_benchmark_prints_and_writes_the_three_ways(real_data: Path, tmp_path: P
 
 @requires_data
 def test_reproduce_skips_finished_runs_and_writes_the_results(real_data: Path, tmp_path: Path, capsys) -> None:
-    argv = ["--configs", "gru", "--seeds", "1", "2", "--output-dir", str(tmp_path / "runs"),
-            "--results", str(tmp_path / "RESULTS.md"), *[arg for item in SMOKE for arg in ("--set", item)]]
+    argv = [
+        "--configs",
+        "gru",
+        "--seeds",
+        "1",
+        "2",
+        "--output-dir",
+        str(tmp_path / "runs"),
+        "--results",
+        str(tmp_path / "RESULTS.md"),
+        *[arg for item in SMOKE for arg in ("--set", item)],
+    ]
     assert reproduce_main(argv) == 0
     runs = sorted((tmp_path / "runs").iterdir())
     assert len(runs) == 2

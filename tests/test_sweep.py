@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from conftest import PROJECT, SMOKE, requires_data, write
-from imdb_rnn import cache, status
-from imdb_rnn.cli import train_main
-from imdb_rnn.runs import create_run_dir
-from imdb_rnn.sweep import expand
+from conftest import PROJECT, SMOKE, poison_weights, requires_data, run_command, write
+from imdb_rnn.data import cache
+from imdb_rnn.runs import status
+from imdb_rnn.training.records import create_run_dir
+from imdb_rnn.training.sweep import expand
 
 
 def smoke_args(*overrides: str) -> list[str]:
@@ -23,15 +23,22 @@ def smoke_args(*overrides: str) -> list[str]:
 
 
 @requires_data
-def test_sweep_goes_on_after_a_failed_run_and_closes_with_a_table(real_data: Path, tmp_path: Path, capsys) -> None:
-    failing = write(tmp_path / "diverges.yaml", "train:\n  optimizer: sgd\n  learning_rate: 1e30\n")
+def test_sweep_goes_on_after_a_failed_run_and_closes_with_a_table(
+    real_data: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    poison_weights(monkeypatch, epoch=1, model_name="simple_rnn")  # only the failing config's model
+    failing = write(tmp_path / "diverges.yaml", "model:\n  architecture: simple_rnn\n")
     argv = ["--config", str(failing), "gru", "--seeds", "1", "2", "--output-dir", str(tmp_path / "out"), *smoke_args()]
-    assert train_main(argv) == 1
+    assert run_command("train", argv) == 1
     out, err = capsys.readouterr()
     runs = sorted((tmp_path / "out").iterdir())
     assert len(runs) == 4
-    states = {run.name.split("-")[0] + str(yaml.safe_load((run / "config.yaml").read_text())["train"]["seed"]):
-              status.read(run)["state"] for run in runs}
+    states = {
+        run.name.split("-")[0] + str(yaml.safe_load((run / "config.yaml").read_text())["train"]["seed"]): status.read(
+            run
+        )["state"]
+        for run in runs
+    }
     assert states == {"diverges1": "failed", "diverges2": "failed", "gru1": "completed", "gru2": "completed"}
     table = out.strip().splitlines()[-5:]
     assert table[0].split() == ["run", "status", "test", "accuracy"]
@@ -40,10 +47,10 @@ def test_sweep_goes_on_after_a_failed_run_and_closes_with_a_table(real_data: Pat
 
 
 def test_dry_run_builds_every_model_and_trains_nothing(tmp_path: Path, capsys, monkeypatch) -> None:
-    monkeypatch.setenv("IMDB_DATA_DIR", str(tmp_path))  # no data needed: it would be downloaded
+    monkeypatch.delenv("IMDB_DATA_DIR", raising=False)  # no data needed: it would be downloaded
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     argv = ["--config", str(PROJECT / "configs" / "*.yaml"), "--dry-run", "--output-dir", str(tmp_path / "out")]
-    assert train_main(argv) == 0
+    assert run_command("train", argv) == 0
     out = capsys.readouterr().out
     for path in sorted((PROJECT / "configs").glob("*.yaml")):
         assert f"== {path.stem} (seed" in out
@@ -53,7 +60,7 @@ def test_dry_run_builds_every_model_and_trains_nothing(tmp_path: Path, capsys, m
 
 def test_one_invalid_config_stops_the_sweep_before_anything_trains(tmp_path: Path, capsys) -> None:
     bad = write(tmp_path / "bad.yaml", "model:\n  units: 0\n")
-    assert train_main(["--config", "lstm", str(bad), "--output-dir", str(tmp_path / "out")]) == 2
+    assert run_command("train", ["--config", "lstm", str(bad), "--output-dir", str(tmp_path / "out")]) == 2
     assert "bad.yaml: invalid value for `model.units`" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
@@ -93,8 +100,15 @@ def test_concurrent_cache_writers_leave_a_valid_cache(tmp_path: Path) -> None:
 
 @requires_data
 def test_training_processes_started_together_get_their_own_folders(real_data: Path, tmp_path: Path) -> None:
-    command = [sys.executable, str(PROJECT / "scripts" / "train.py"), "--config", "gru",
-               "--output-dir", str(tmp_path), *smoke_args("train.epochs=1")]
+    command = [
+        sys.executable,
+        str(PROJECT / "scripts" / "train.py"),
+        "--config",
+        "gru",
+        "--output-dir",
+        str(tmp_path),
+        *smoke_args("train.epochs=1"),
+    ]
     processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
     assert [process.wait(timeout=300) for process in processes] == [0, 0, 0]
     runs = list(tmp_path.iterdir())

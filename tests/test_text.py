@@ -8,14 +8,22 @@ import numpy as np
 import pytest
 
 from conftest import DATA_DIR
-from imdb_rnn.text import OOV, START, encode, limit_vocabulary, tokenize
+from imdb_rnn.data.text import OOV, START, encode, limit_vocabulary, tokenize
 
 WORD_INDEX = {"the": 1, "and": 2, "a": 3, "of": 4, "br": 7, "movie": 17, "don't": 89, "naïve": 5000, "great": 84}
 
 
 def test_tokenize_separators_case_and_line_breaks() -> None:
     assert tokenize("The movie,the  MOVIE!<br /><br />A(great)one") == [
-        "the", "movie", "the", "movie", "br", "br", "a", "great", "one"
+        "the",
+        "movie",
+        "the",
+        "movie",
+        "br",
+        "br",
+        "a",
+        "great",
+        "one",
     ]
     assert tokenize("tab\tnew\nline") == ["tab", "new", "line"]
     assert tokenize("...!?") == []

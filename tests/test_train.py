@@ -13,16 +13,28 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import CONFIGS, PROJECT, SMOKE, requires_data, write
-from imdb_rnn.cli import train_main
+from conftest import CONFIGS, PROJECT, SMOKE, requires_data, run_command, write
 from imdb_rnn.config import load_config
-from imdb_rnn.data import Reviews, Splits, pad
-from imdb_rnn.runs import create_run_dir
-from imdb_rnn.train import train
+from imdb_rnn.data.reviews import Reviews
+from imdb_rnn.data.splits import Splits, pad
+from imdb_rnn.training.recipe import train
+from imdb_rnn.training.records import create_run_dir
 
 RUN_FILES = {
-    "config.yaml", "status.json", "history.csv", "history.json", "metrics.json", "accuracy.png", "loss.png",
-    "model.keras", "best.json", "summary.txt", "tensorboard", "vocabulary.json", "confusion_matrix.png", "roc_curve.png",
+    "config.yaml",
+    "status.json",
+    "history.csv",
+    "history.json",
+    "metrics.json",
+    "accuracy.png",
+    "loss.png",
+    "model.keras",
+    "best.json",
+    "summary.txt",
+    "tensorboard",
+    "vocabulary.json",
+    "confusion_matrix.png",
+    "roc_curve.png",
 }
 
 
@@ -110,10 +122,10 @@ def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path: Path) -
 )
 def test_user_errors_exit_2_with_one_line_and_no_run_folder(argv, words, tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) if "--bogus" in argv else _no_raise():
-        code = train_main([*argv, "--output-dir", str(tmp_path / "out")])
+        code = run_command("train", [*argv, "--output-dir", str(tmp_path / "out")])
         assert code == 2
     err = capsys.readouterr().err
-    assert words in err and err.count("\n") == 1 and err.startswith("train.py: error: ")
+    assert words in err and err.count("\n") == 1 and err.startswith("imdb-rnn train: error: ")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
@@ -128,8 +140,17 @@ class _no_raise:
 def test_bad_yaml_from_the_command_line_has_no_traceback(tmp_path: Path) -> None:
     bad = write(tmp_path / "bad.yaml", "model:\n  units: [\n")
     result = subprocess.run(
-        [sys.executable, str(PROJECT / "scripts" / "train.py"), "--config", str(bad), "--output-dir", str(tmp_path / "o")],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            str(PROJECT / "scripts" / "train.py"),
+            "--config",
+            str(bad),
+            "--output-dir",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "invalid YAML" in result.stderr and "Traceback" not in result.stderr
@@ -139,9 +160,18 @@ def test_bad_yaml_from_the_command_line_has_no_traceback(tmp_path: Path) -> None
 @requires_data
 def test_command_line_training_prints_the_run_folder_and_test_accuracy(real_data: Path, tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, str(PROJECT / "scripts" / "train.py"), "--config", "gru.yaml", "--output-dir", str(tmp_path),
-         *[arg for override in SMOKE for arg in ("--set", override)]],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(PROJECT / "scripts" / "train.py"),
+            "--config",
+            "gru.yaml",
+            "--output-dir",
+            str(tmp_path),
+            *[arg for override in SMOKE for arg in ("--set", override)],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     last = result.stdout.strip().splitlines()[-2:]

@@ -1,31 +1,56 @@
-"""imdb-rnn: recurrent sentiment classifiers on IMDB, configured in YAML, trained with Keras 3."""
+"""imdb-rnn: recurrent sentiment classifiers on IMDB, configured in YAML, trained with Keras 3.
 
-import os
+    import imdb_rnn
+    run = imdb_rnn.train("lstm", overrides=["train.epochs=3"])   # a Run: run.metrics, run.predict([...])
+    result = imdb_rnn.compare(["outputs"])                         # a Comparison: result.table, result.folder
+    run = imdb_rnn.load_run("outputs/lstm-20261122-023703")
+
+Importing the package changes no global state and imports neither TensorFlow nor matplotlib: each
+name below is imported on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.2.0"
+
+_EXPORTS = {  # name: module that defines it
+    "train": "imdb_rnn.api",
+    "compare": "imdb_rnn.comparison.report",
+    "load_run": "imdb_rnn.runs.run",
+    "Run": "imdb_rnn.runs.run",
+    "load_config": "imdb_rnn.config",
+    "Config": "imdb_rnn.config",
+    "Comparison": "imdb_rnn.comparison.report",
+    "classification_metrics": "imdb_rnn.evaluation.metrics",
+}
+__all__ = [
+    "Comparison",
+    "Config",
+    "Run",
+    "__version__",
+    "classification_metrics",
+    "compare",
+    "load_config",
+    "load_run",
+    "train",
+]
+
+if TYPE_CHECKING:
+    from imdb_rnn.api import train
+    from imdb_rnn.comparison.report import Comparison, compare
+    from imdb_rnn.config import Config, load_config
+    from imdb_rnn.evaluation.metrics import classification_metrics
+    from imdb_rnn.runs.run import Run, load_run
 
 
-def _import_tensorflow_quietly() -> None:
-    """Imports TensorFlow with file descriptor 2 silenced: its C++ start-up notes ("Could not find
-    cuda drivers…") bypass Python and every log-level setting, and would bury our one-line errors.
-    Later C++ messages below FATAL are hidden too unless TF_CPP_MIN_LOG_LEVEL is set, and so are
-    TensorFlow's Python warnings (such as retracing notes when a sweep builds model after model)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        import tensorflow
-
-        tensorflow.get_logger().setLevel("ERROR")
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'imdb_rnn' has no attribute {name!r}")
 
 
-_import_tensorflow_quietly()
-
-from imdb_rnn.config import Config, load_config  # noqa: E402
-from imdb_rnn.evaluate import classification_metrics  # noqa: E402
-from imdb_rnn.predict import Run, load_run  # noqa: E402
-
-__all__ = ["Config", "Run", "classification_metrics", "load_config", "load_run"]
-__version__ = "0.1.0"
+def __dir__() -> list[str]:
+    return sorted(__all__)

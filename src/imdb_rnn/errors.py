@@ -73,3 +73,8 @@ def invalid(where: str, key: str, expected: str, received: Any) -> ConfigError:
     """`configs/x.yaml: invalid value for `model.units`: expected an integer >= 1, received -3.`"""
     prefix = f"{where}: " if where else ""
     return ConfigError(f"{prefix}invalid value for `{key}`: expected {expected}, received {show(received)}.")
+
+
+class ImdbRnnWarning(UserWarning):
+    """Something works but not as asked or not for free (a fallback, an unwritable cache); the command
+    line prints it as one `warning:` line."""

@@ -1,9 +1,9 @@
 """The architectures: a registry of builders, each a Functional model from token ids to P(positive).
 
-Every builder takes `vocab_size` (the data's `num_words`) and `sequence_length` (the data's
-`maxlen`), then its own keyword parameters. Those keyword parameters, with their type hints and
-defaults, *are* the `model:` section of a config for that architecture: `parameters(name)` reads
-them and `build_model` checks a config against them, so a builder and its parameters live together.
+Every builder takes `vocab_size` (the data's `num_words`), then its own keyword parameters. Those
+keyword parameters, with their type hints and defaults, *are* the `model:` section of a config for
+that architecture: `parameters(name)` reads them and the config is checked against them, so a
+builder and its parameters live together.
 
 Inputs are int32 token ids of shape `(batch, time)`; `time` is left open (`None`) so that batches
 padded to different lengths (length bucketing) run through the same model. Outputs: `(batch, 1)`.
@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import inspect
 import typing
-from typing import Any, Callable, Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 import keras
 from keras import layers
@@ -57,9 +58,9 @@ def parameters(name: str) -> dict[str, tuple[Any, Any]]:
     }
 
 
-def build_model(architecture: str, params: dict[str, Any], vocab_size: int, sequence_length: int) -> keras.Model:
+def build_model(architecture: str, params: Mapping[str, Any], vocab_size: int) -> keras.Model:
     """Builds `architecture` with `params` (already checked by the config); see the module docstring."""
-    return get(architecture)(vocab_size, sequence_length, **params)
+    return get(architecture)(vocab_size, **params)
 
 
 # Shared pieces ---------------------------------------------------------------------------------
@@ -108,7 +109,9 @@ def _classifier(tokens: keras.KerasTensor, features: keras.KerasTensor, name: st
     """One sigmoid unit on top of `features` `(batch, features)`: the probability of a positive review."""
     if dropout:
         features = layers.Dropout(dropout, name="head_dropout")(features)
-    outputs = layers.Dense(1, activation="sigmoid", dtype="float32", name="positive")(features)  # float32 under mixed precision too
+    outputs = layers.Dense(1, activation="sigmoid", dtype="float32", name="positive")(
+        features
+    )  # float32 under mixed precision too
     return keras.Model(tokens, outputs, name=name)
 
 
@@ -118,7 +121,6 @@ def _classifier(tokens: keras.KerasTensor, features: keras.KerasTensor, name: st
 def _single_layer(cell: str, reference: str) -> Builder:
     def builder(
         vocab_size: int,
-        sequence_length: int,
         *,
         embedding_dim: PositiveInt = 32,
         units: PositiveInt = 32,
@@ -144,7 +146,6 @@ register("gru")(_single_layer("gru", "Chollet 6.3"))
 @register("stacked")
 def stacked(
     vocab_size: int,
-    sequence_length: int,
     *,
     embedding_dim: PositiveInt = 32,
     units: PositiveInt = 32,
@@ -166,7 +167,6 @@ def stacked(
 @register("bidirectional")
 def bidirectional(
     vocab_size: int,
-    sequence_length: int,
     *,
     embedding_dim: PositiveInt = 32,
     units: PositiveInt = 32,
@@ -186,7 +186,6 @@ def bidirectional(
 @register("dropout")
 def dropout(
     vocab_size: int,
-    sequence_length: int,
     *,
     embedding_dim: PositiveInt = 32,
     units: PositiveInt = 32,
@@ -212,7 +211,6 @@ def dropout(
 @register("cnn_lstm")
 def cnn_lstm(
     vocab_size: int,
-    sequence_length: int,
     *,
     embedding_dim: PositiveInt = 128,
     dropout: Rate = 0.25,

@@ -1,0 +1,91 @@
+"""`imdb-rnn train`: train configs (× seeds) into new run folders, or resume one."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from imdb_rnn.cli.common import Invocation, Parser, quiet_tensorflow, sigterm_as_interrupt
+from imdb_rnn.errors import RunFailed, RunInterrupted, Terminated, UserError
+
+HELP = "train models from YAML configs (one new run folder each), or resume a run"
+DESCRIPTION = "Train sentiment classifiers on IMDB from YAML configs; each run goes to a new run folder."
+
+
+def add_arguments(parser: Parser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--config",
+        nargs="+",
+        metavar="CONFIG",
+        help="YAML configs: paths, names of shipped configs (lstm.yaml or lstm), or globs (configs/*.yaml)",
+    )
+    source.add_argument("--resume", type=Path, metavar="RUN", help="continue an interrupted or failed run folder")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one config key, value read as YAML (repeatable): --set train.epochs=1",
+    )
+    parser.add_argument("--seeds", nargs="+", type=int, metavar="SEED", help="train each config once per seed")
+    parser.add_argument("--dry-run", action="store_true", help="check configs and build models; train nothing")
+    parser.add_argument("--output-dir", default="outputs", help="where run folders are created (default: outputs)")
+
+
+def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int:
+    if args.resume and (args.overrides or args.seeds or args.dry_run):
+        parser.error("--resume takes no --set, --seeds or --dry-run: a run resumes with the config in its folder")
+    try:
+        with sigterm_as_interrupt():
+            return _train(args)
+    except UserError as error:
+        return invocation.fail(str(error), error.exit_code)
+    except RunFailed as error:
+        return invocation.fail(f"run {error.run} failed: {error}", error.exit_code)
+    except RunInterrupted as interrupt:
+        print(f"Interrupted: {interrupt.run} is marked interrupted; resume it with", file=sys.stderr)
+        print(f"  {invocation.command} --resume {interrupt.run}", file=sys.stderr)
+        return interrupt.exit_code
+    except KeyboardInterrupt as interrupt:
+        print("Interrupted before a run folder was made.", file=sys.stderr)
+        return 143 if isinstance(interrupt, Terminated) else 130
+
+
+def _train(args: argparse.Namespace) -> int:
+    quiet_tensorflow()
+    from imdb_rnn.config.checks import advice
+    from imdb_rnn.training import sweep
+    from imdb_rnn.training.recipe import resume, train
+
+    if args.resume:
+        folder, trained = resume(args.resume)
+        if not trained:
+            print(f"{folder} already completed; nothing to resume.")
+            return 0
+        return _report(folder)
+    configs = sweep.plan(args.config, args.seeds, args.overrides)
+    for note in dict.fromkeys(note for config in configs for note in advice(config)):
+        print(f"warning: {note}", file=sys.stderr)
+    if args.dry_run:
+        sweep.dry_run(configs)
+        return 0
+    if len(configs) == 1:
+        return _report(train(configs[0], args.output_dir))
+    outcomes = sweep.run_all(configs, args.output_dir)
+    print(sweep.table(outcomes))
+    return 0 if all(outcome.state == "completed" for outcome in outcomes) else 1
+
+
+def _report(folder: Path) -> int:
+    from imdb_rnn.runs import Run
+
+    metrics = Run(folder).metrics
+    print(f"Run folder: {folder}")
+    print(
+        f"Test accuracy: {metrics['test_accuracy']:.4f} (test loss {metrics['test_loss']:.4f}, "
+        f"best epoch {metrics['best_epoch']} of {metrics['epochs_run']})"
+    )
+    return 0

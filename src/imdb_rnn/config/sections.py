@@ -1,0 +1,101 @@
+"""The config's three sections as frozen dataclasses: the typed defaults a YAML config overrides.
+
+`DataConfig` and `TrainConfig` declare each key with its type hint (ranges included, see
+`imdb_rnn.schema`) and default; the `model` section's keys are the keyword parameters of the chosen
+architecture's builder (`imdb_rnn.models`), so they live with it. A `Config` is frozen: derive a
+changed one with `config.replace(...)` or `dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
+
+from imdb_rnn.schema import NonNegativeInt, PositiveFloat, PositiveInt, Range
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the reviews come from and how they become padded integer sequences."""
+
+    source: Literal["auto", "keras", "aclimdb"] = "auto"  # auto: a local copy if found, else download
+    path: str | None = None  # a folder or file; None: $IMDB_DATA_DIR, then ~/.keras/datasets
+    num_words: Annotated[int, Range(min=4)] = 10_000  # vocabulary: ids >= num_words become 2 (OOV)
+    maxlen: PositiveInt = 500  # reviews are truncated/padded to this many tokens
+    padding: Literal["pre", "post"] = "pre"  # pre: the recurrent layer reads the real words last
+    truncating: Literal["pre", "post"] = "pre"  # pre: keep the end of long reviews
+    validation_split: Annotated[float, Range(0, 1, min_inclusive=False, max_inclusive=False)] = 0.2
+    validation_split_by: Literal["movie", "review"] = "movie"  # movie: no validation movie is trained on
+    limit: Annotated[int, Range(min=2)] | None = None  # class-balanced training subset (smoke runs)
+    test_limit: Annotated[int, Range(min=2)] | None = None  # class-balanced test subset
+    seed: NonNegativeInt = 113  # shuffles the validation split; 113 is Keras's IMDB seed
+    bucketing: bool = True  # batch reviews of similar length, pad each batch to its longest
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How the model is fitted."""
+
+    optimizer: Literal["rmsprop", "adam", "adamw", "nadam", "sgd"] = "rmsprop"
+    learning_rate: PositiveFloat = 1e-3
+    clipnorm: PositiveFloat | None = None  # clip each gradient to this norm (helps SimpleRNN)
+    weight_decay: PositiveFloat | None = None  # decoupled weight decay, as in AdamW, for any optimizer
+    ema: bool = False  # validate, keep and test an exponential moving average of the weights
+    batch_size: PositiveInt = 128
+    epochs: PositiveInt = 10
+    early_stopping: NonNegativeInt | None = None  # patience in epochs on val_accuracy; None: off
+    seed: NonNegativeInt = 42  # weights, dropout and batch order
+    mixed_precision: bool = False  # float16 compute on a GPU; slower on a CPU
+    jit_compile: bool = False  # XLA-compile the train step
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """`architecture` names a builder in `imdb_rnn.models`; `params` are that builder's keywords."""
+
+    architecture: str = "lstm"
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:  # a read-only view of a private copy: frozen all the way down
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"architecture": self.architecture, **self.params}
+
+
+@dataclass(frozen=True)
+class Config:
+    """A resolved config: every key present, every value checked."""
+
+    name: str = "default"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `config.yaml` of a run: `{data: {...}, model: {...}, train: {...}}`."""
+        return {
+            "data": dataclasses.asdict(self.data),
+            "model": self.model.to_dict(),
+            "train": dataclasses.asdict(self.train),
+        }
+
+    def replace(self, name: str | None = None, **sections: dict[str, Any]) -> Config:
+        """A copy with other values: `config.replace(train={"seed": 2}, data={"bucketing": False})`.
+
+        The values are not checked again: pass only values of the right type (for user input, use
+        `load_config` with overrides, which checks them)."""
+        changed = {
+            section: dataclasses.replace(getattr(self, section), **values)
+            for section, values in sections.items()
+            if section != "model"
+        }
+        if "model" in sections:
+            changed["model"] = ModelConfig(self.model.architecture, {**self.model.params, **sections["model"]})
+        return dataclasses.replace(self, name=self.name if name is None else name, **changed)
+
+
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}

@@ -1,0 +1,118 @@
+"""Reading the raw Large Movie Review Dataset (`aclImdb/` or `aclImdb_v1.tar.gz`) into encoded reviews.
+
+Only `train/{neg,pos}` and `test/{neg,pos}` are read here (with `urls_*.txt`, which name the movie of
+each review); the 50,000 unlabeled reviews of `train/unsup` are never read by this module.
+"""
+
+from __future__ import annotations
+
+import re
+import tarfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from imdb_rnn.data import text
+from imdb_rnn.data.reviews import Reviews
+from imdb_rnn.errors import DataError
+from imdb_rnn.progress import progress_bar
+
+LABELED_REVIEWS = 50_000  # train and test, both classes: the progress bar's total for the full dataset
+
+
+def read_aclimdb(path: Path, word_index_path: Path) -> tuple[Reviews, Reviews]:
+    """Tokenizes and encodes `train/{neg,pos}` and `test/{neg,pos}` of a folder or `.tar.gz` (full vocabulary).
+
+    Reviews are ordered by split, label (neg, pos) and file name, so the result does not depend on
+    the archive's order.
+    """
+    word_index = read_word_index(word_index_path)
+    found: dict[tuple[str, int], list[tuple[str, np.ndarray]]] = {
+        (split, label): [] for split in ("train", "test") for label in (0, 1)
+    }
+    movie_lists: dict[tuple[str, int], list[int]] = {}
+    bar = progress_bar(LABELED_REVIEWS if path.name.endswith((".tar.gz", ".tgz")) else None, "review")
+    for member, raw in _review_files(path):
+        parts = member.split("/")
+        if len(parts) >= 3 and parts[-3] in ("train", "test") and parts[-2] in ("neg", "pos"):
+            review = raw.decode("utf-8", errors="replace")
+            found[(parts[-3], int(parts[-2] == "pos"))].append((parts[-1], text.encode(review, word_index)))
+            bar.add(1)
+        elif len(parts) >= 2 and parts[-2] in ("train", "test") and parts[-1] in ("urls_neg.txt", "urls_pos.txt"):
+            movie_lists[(parts[-2], int(parts[-1] == "urls_pos.txt"))] = _movie_numbers(raw)
+    for (split, label), items in found.items():
+        if not items:
+            raise DataError(
+                f"{path}: no {split}/{'pos' if label else 'neg'} reviews: expected the Large Movie Review "
+                f"Dataset layout aclImdb/{{train,test}}/{{pos,neg}}/*.txt, received none there."
+            )
+
+    def reviews(split: str) -> Reviews:
+        items = {label: sorted(found[(split, label)], key=lambda item: _file_order(item[0])) for label in (0, 1)}
+        sequences = [ids for label in (0, 1) for _, ids in items[label]]
+        labels = np.concatenate([np.full(len(items[label]), label, dtype=np.int8) for label in (0, 1)])
+        return Reviews(sequences, labels, _movies(items, movie_lists, split))
+
+    return reviews("train"), reviews("test")
+
+
+def _movie_numbers(raw: bytes) -> list[int]:
+    """`urls_pos.txt` (line i: the IMDb page of the movie of review i) → title numbers (-1 if unreadable)."""
+    numbers = []
+    for line in raw.decode("utf-8", errors="replace").splitlines():
+        match = re.search(r"/title/tt(\d+)", line)
+        numbers.append(int(match[1]) if match else -1)
+    return numbers
+
+
+def _movies(items: dict, movie_lists: dict, split: str) -> np.ndarray | None:
+    """The movie of each review (ordered as `items`), when the urls files cover every review."""
+    movies = []
+    for label in (0, 1):
+        numbers = movie_lists.get((split, label))
+        for name, _ in items[label]:
+            review_id = _file_order(name)[0]
+            if numbers is None or not 0 <= review_id < len(numbers):
+                return None
+            movies.append(numbers[review_id])
+    return np.asarray(movies, dtype=np.int64)
+
+
+def read_word_index(path: Path) -> dict[str, int]:
+    """`text.load_word_index`, with a one-line `DataError` when the file cannot be read."""
+    try:
+        return text.load_word_index(path)
+    except (OSError, ValueError) as error:
+        raise DataError(
+            f"{path}: cannot read the word index: expected Keras's JSON word index, received {error}."
+        ) from None
+
+
+def _file_order(name: str) -> tuple[int, str]:
+    stem = name.split("_")[0]
+    return (int(stem), name) if stem.isdigit() else (-1, name)
+
+
+def _review_files(path: Path):
+    """Yields `(member path, bytes)` for every `.txt` file of a folder or `.tar.gz` archive."""
+    if path.is_dir():
+        for split in ("train", "test"):
+            for label in ("neg", "pos"):
+                urls = path / split / f"urls_{label}.txt"
+                if urls.is_file():
+                    yield f"{split}/{urls.name}", urls.read_bytes()
+                folder = path / split / label
+                for file in sorted(folder.glob("*.txt")) if folder.is_dir() else []:
+                    yield f"{split}/{label}/{file.name}", file.read_bytes()
+        return
+    try:
+        with tarfile.open(path, "r:*") as archive:
+            for member in archive:
+                if member.isfile() and member.name.endswith(".txt") and "/unsup/" not in member.name:
+                    yield member.name, archive.extractfile(member).read()
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+        raise DataError(
+            f"{path}: cannot read the archive: expected a complete aclImdb_v1.tar.gz, received a truncated "
+            f"or corrupt file ({error or type(error).__name__})."
+        ) from None

@@ -1,0 +1,78 @@
+"""`tf.data` input pipelines over the padded arrays of a `Split`, with optional length bucketing.
+
+Batches are built from shuffled *indices* and gathered from the in-memory arrays, then prefetched:
+no per-example Python work, no per-epoch Python loop.
+
+Length bucketing (`data.bucketing: true`): each epoch, the shuffled indices are cut into chunks of
+`BUCKET_BATCHES` batches; each chunk is sorted by review length and cut into batches, and the
+batches are shuffled again. A batch is then cut down to its longest review: with `padding: pre`
+(the default) that keeps the last columns, so the recurrent layer still reads the real words last.
+Reviews are still truncated to `maxlen`; the batches stay random, but similar in length.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from imdb_rnn.data.splits import Split
+
+BUCKET_BATCHES = 32  # batches per sorted chunk: more gives tighter padding, fewer gives more randomness
+EVALUATION_BATCH_SIZE = 256  # no gradients to keep: larger batches use the CPU better
+
+
+def evaluation_batch_size(batch_size: int) -> int:
+    """Validation and test batches: at least `EVALUATION_BATCH_SIZE` reviews. Without bucketing the
+    batch size changes no metric; with it, it changes how much padding a review gets, so training's
+    final evaluation and `evaluate.py` must use the same."""
+    return max(batch_size, EVALUATION_BATCH_SIZE)
+
+
+def make_dataset(
+    split: Split,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int | None = None,
+    bucketing: bool = False,
+    padding: str = "pre",
+) -> tf.data.Dataset:
+    """`(tokens (batch, time) int32, labels (batch,) float32)` batches of `split`.
+
+    Without bucketing, `time` is the split's `maxlen`; with it, the longest review of the batch.
+    `shuffle` reshuffles every epoch (seeded by `seed`); evaluation sets leave it off.
+    """
+    x = tf.constant(split.x)
+    y = tf.constant(split.y)
+    lengths = tf.constant(split.lengths)
+    indices = tf.data.Dataset.range(len(split))
+    if shuffle:
+        indices = indices.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+
+    if not bucketing:
+        batches = indices.batch(batch_size)
+    elif shuffle:
+
+        def sorted_batches(chunk: tf.Tensor) -> tf.data.Dataset:
+            chunk = tf.gather(chunk, tf.argsort(tf.gather(lengths, chunk), stable=True))
+            return tf.data.Dataset.from_tensor_slices(chunk).batch(batch_size)
+
+        chunk = batch_size * BUCKET_BATCHES
+        count = len(split) // chunk * BUCKET_BATCHES + -(-(len(split) % chunk) // batch_size)
+        batches = indices.batch(chunk).flat_map(sorted_batches)
+        batches = batches.apply(tf.data.experimental.assert_cardinality(count))  # flat_map hides it from Keras
+        batches = batches.shuffle(BUCKET_BATCHES * 4, seed=seed, reshuffle_each_iteration=True)
+    else:
+        order = tf.argsort(lengths, stable=True)
+        batches = tf.data.Dataset.from_tensor_slices(tf.cast(order, tf.int64)).batch(batch_size)
+
+    maxlen = split.x.shape[1]
+
+    def gather(batch: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        tokens = tf.gather(x, batch)
+        if bucketing:
+            longest = tf.maximum(tf.reduce_max(tf.gather(lengths, batch)), 1)
+            tokens = tokens[:, maxlen - longest :] if padding == "pre" else tokens[:, :longest]
+        return tokens, tf.gather(y, batch)
+
+    options = tf.data.Options()
+    options.experimental_optimization.apply_default_optimizations = False  # as Keras's own array adapter
+    return batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE).with_options(options)

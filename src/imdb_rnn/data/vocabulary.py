@@ -1,0 +1,86 @@
+"""The encoding of a run, kept in its folder (`vocabulary.json`) so raw text can be encoded as its data was.
+
+Training writes the words of Keras's word index whose id fits the run's vocabulary (rank + 3 <
+`num_words`, so about `num_words` words); every other word is out-of-vocabulary in the training data
+too. With the run's `config.yaml` (`maxlen`, `padding`, `truncating`) that is all prediction needs,
+whichever data source trained the run:
+
+    {"num_words": 10000, "word_index": "/data/imdb_word_index.json", "words": {"the": 1, "and": 2, ...}}
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from imdb_rnn.config import DataConfig
+from imdb_rnn.data import text
+from imdb_rnn.data.aclimdb import read_word_index
+from imdb_rnn.data.reviews import Reviews
+from imdb_rnn.data.sources import WORD_INDEX_FILE, download_word_index
+from imdb_rnn.data.splits import Splits, pad
+from imdb_rnn.errors import ImdbRnnWarning, RunError, show
+from imdb_rnn.files import read_json, write_json
+
+VOCABULARY_FILE = "vocabulary.json"
+
+
+@dataclass
+class Vocabulary:
+    """Word → frequency rank (1 = most frequent) for the words with an id below `num_words`."""
+
+    words: dict[str, int]
+    num_words: int
+
+    def encode(self, texts: Sequence[str], data: DataConfig) -> np.ndarray:
+        """Raw reviews → padded ids `(len(texts), data.maxlen)` int32, as `data.load_splits` pads its reviews."""
+        sequences = [text.encode(review, self.words, self.num_words) for review in texts]
+        return pad(Reviews(sequences, np.zeros(len(sequences), dtype=np.int8)), data).x
+
+
+def save_vocabulary(run: Path, splits: Splits, data: DataConfig) -> Path | None:
+    """Writes `run/vocabulary.json` from the word index that encoded `splits`, and returns its path.
+
+    The `keras` source reads already-encoded reviews, so its word index is looked for beside the data
+    and downloaded when online; without one (or for data with no word index), training goes on and
+    this warns (`ImdbRnnWarning`) that prediction will not work for the run, and returns None.
+    """
+    source = splits.word_index
+    if source is None and splits.source == "keras":
+        source = download_word_index(data)
+    if source is None:
+        message = f"no {WORD_INDEX_FILE} for the {splits.source} data of this run: prediction will not work for {run}."
+        warnings.warn(message, ImdbRnnWarning, stacklevel=2)
+        return None
+    word_index = read_word_index(source)
+    kept = sorted((rank, word) for word, rank in word_index.items() if rank + text.INDEX_FROM < data.num_words)
+    path = run / VOCABULARY_FILE
+    write_json(path, {"num_words": data.num_words, "word_index": str(source), "words": {w: r for r, w in kept}})
+    return path
+
+
+def load_vocabulary(run: Path, data: DataConfig) -> Vocabulary:
+    """Reads `run/vocabulary.json`; a one-line `RunError` when it is missing, unreadable or not this run's."""
+    path = run / VOCABULARY_FILE
+    if not path.is_file():
+        raise RunError(
+            f"{run}: no encoding data: expected {VOCABULARY_FILE} (written by training when the run's word "
+            f"index is known), received a folder without {VOCABULARY_FILE}."
+        )
+    try:
+        content = read_json(path)
+    except (OSError, ValueError) as error:
+        raise RunError(f"{path}: cannot read the encoding data: expected a JSON file, received {error}.") from None
+    words = content.get("words") if isinstance(content, dict) else None
+    num_words = content.get("num_words") if isinstance(content, dict) else None
+    if not isinstance(words, dict) or num_words != data.num_words:
+        raise RunError(
+            f"{path}: invalid encoding data: expected a JSON object with `words` (word → rank) and `num_words` "
+            f"{data.num_words} (config.yaml's data.num_words), received words of type {type(words).__name__} "
+            f"and num_words {show(num_words)}."
+        )
+    return Vocabulary(words, num_words)

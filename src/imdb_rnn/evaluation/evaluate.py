@@ -1,0 +1,104 @@
+"""Evaluating a model on the test set and recording the result in its run folder.
+
+`predict_dataset` predicts a `tf.data` test set (with a progress bar in a terminal);
+`record_evaluation` adds the metrics (`imdb_rnn.evaluation.metrics`) to the run's `metrics.json`,
+keeping every key already there, and draws `confusion_matrix.png` and `roc_curve.png`;
+`evaluate_model` does it all for a model and the config it was trained with, reloading the test set
+that config describes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from imdb_rnn import plots
+from imdb_rnn.config import Config
+from imdb_rnn.data.pipeline import evaluation_batch_size, make_dataset
+from imdb_rnn.data.splits import load_splits
+from imdb_rnn.evaluation.metrics import DEFAULT_THRESHOLD, classification_metrics, roc_curve
+from imdb_rnn.files import read_json, write_json
+from imdb_rnn.progress import progress_bar
+
+
+def predict_dataset(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Labels `(n,)` and P(positive) `(n,)` float32, in the dataset's order.
+
+    Labels and predictions are collected batch by batch, so they stay paired even when the dataset
+    is not in index order (length bucketing sorts evaluation sets by review length).
+    """
+    labels, probabilities = [], []
+    cardinality = int(dataset.cardinality())
+    bar = progress_bar(cardinality if cardinality >= 0 else None, "batch")
+    for tokens, batch_labels in dataset:
+        probabilities.append(np.asarray(model.predict_on_batch(tokens), dtype=np.float32).reshape(-1))
+        labels.append(np.asarray(batch_labels, dtype=np.float32).reshape(-1))
+        bar.add(1)
+    return np.concatenate(labels), np.concatenate(probabilities)
+
+
+def record_evaluation(
+    run: Path, labels: np.ndarray, probabilities: np.ndarray, threshold: float = DEFAULT_THRESHOLD
+) -> dict[str, Any]:
+    """Evaluates test predictions into `run`, and returns the metrics (see `classification_metrics`).
+
+    At the default threshold the metrics go to `metrics.json`'s `evaluation` and the plot to
+    `confusion_matrix.png`; at another one, to `evaluation_at_thresholds["<threshold>"]` and
+    `confusion_matrix_<threshold>.png`, so the default evaluation is never replaced. Every other key
+    of `metrics.json` is kept (the file is created when missing). `roc_curve.png` does not depend
+    on the threshold.
+    """
+    evaluation = classification_metrics(labels, probabilities, threshold)
+    metrics_path = run / "metrics.json"
+    metrics = read_json(metrics_path) if metrics_path.is_file() else {}
+    if threshold == DEFAULT_THRESHOLD:
+        metrics["evaluation"] = evaluation
+    else:
+        metrics.setdefault("evaluation_at_thresholds", {})[f"{threshold:g}"] = evaluation
+    write_json(metrics_path, metrics)
+    plots.plot_confusion_matrix(evaluation, run.name, run / confusion_matrix_file(threshold))
+    plots.plot_roc_curve(*roc_curve(labels, probabilities), evaluation["roc_auc"], run.name, run / "roc_curve.png")
+    return evaluation
+
+
+def confusion_matrix_file(threshold: float) -> str:
+    """`confusion_matrix.png` at the default threshold, else `confusion_matrix_<threshold>.png`."""
+    return "confusion_matrix.png" if threshold == DEFAULT_THRESHOLD else f"confusion_matrix_{threshold:g}.png"
+
+
+def evaluate_model(
+    model: keras.Model,
+    config: Config,
+    folder: Path | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> dict[str, Any]:
+    """Evaluates `model` on the test set `config.data` describes (`data.test_limit` included), batched
+    and padded as training evaluated it. With a run `folder`, the result is recorded there too
+    (see `record_evaluation`)."""
+    test = load_splits(config.data).test
+    batch_size = evaluation_batch_size(config.train.batch_size)  # as training evaluated it
+    dataset = make_dataset(test, batch_size, bucketing=config.data.bucketing, padding=config.data.padding)
+    labels, probabilities = predict_dataset(model, dataset)
+    if folder is not None:
+        return record_evaluation(folder, labels, probabilities, threshold)
+    return classification_metrics(labels, probabilities, threshold)
+
+
+def format_evaluation(evaluation: dict[str, Any]) -> str:
+    """A short table of the metrics and the confusion matrix, for the terminal."""
+    matrix = evaluation["confusion_matrix"]
+    lines = [f"Test set: {evaluation['examples']} reviews, positive when P(positive) > {evaluation['threshold']:g}"]
+    for name in ("accuracy", "precision", "recall", "f1", "roc_auc", "loss"):
+        value = evaluation[name]
+        lines.append(f"  {name:<10} {'n/a' if value is None else f'{value:.4f}'}")
+    lines += [
+        "",
+        f"  {'':<17}{'predicted neg':>14}{'predicted pos':>15}",
+        f"  {'actual negative':<17}{matrix['true_negatives']:>14}{matrix['false_positives']:>15}",
+        f"  {'actual positive':<17}{matrix['false_negatives']:>14}{matrix['true_positives']:>15}",
+    ]
+    return "\n".join(lines)

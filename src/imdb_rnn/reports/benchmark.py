@@ -1,0 +1,179 @@
+"""Speed of the training pipeline against plain Keras, on the same data, in one process.
+
+For each recipe (the seed LSTM recipe, and `configs/cnn_lstm.yaml`), the same model (same builder,
+same seed) is trained three ways for a fixed number of epochs:
+  (a) plain Keras, as the keras-io examples write it: `model.fit` on NumPy arrays padded to
+      `maxlen`, `validation_data=(x_val, y_val)`, then `model.evaluate` on the test arrays;
+  (b) this project's trainer (`imdb_rnn.train.train`: tf.data, callbacks, run folder) with length
+      bucketing turned off: the pipeline alone, against hand-written Keras;
+  (c) the same trainer with `data.bucketing: true`, its default.
+Seconds per epoch include the validation pass, as a user waits for it. The table reports the
+median epoch, training samples per second, the ratio to (a), and test accuracy.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import keras
+
+from imdb_rnn.config import Config, load_config
+from imdb_rnn.data.splits import Splits, load_splits
+from imdb_rnn.environment import commit, machine, versions
+from imdb_rnn.files import new_folder, read_json
+from imdb_rnn.training.callbacks import EpochTimer
+from imdb_rnn.training.recipe import OPTIMIZERS, build, train
+
+RECIPES = {
+    "seed LSTM": None,  # the typed defaults: vocabulary 10,000, Embedding 32 → LSTM 32, rmsprop, batch 128
+    "cnn_lstm": "cnn_lstm",  # the shipped configs/cnn_lstm.yaml
+}
+WAYS = ("(a) plain Keras", "(b) trainer, no bucketing", "(c) trainer (bucketing)")
+
+
+@dataclass
+class Result:
+    recipe: str
+    way: str
+    train_examples: int
+    maxlen: int
+    epoch_seconds: list[float] = field(default_factory=list)  # every epoch of every repeat
+    test_accuracies: list[float] = field(default_factory=list)  # one per repeat (seed)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.epoch_seconds)
+
+    @property
+    def fastest(self) -> float:  # on a shared machine, the epoch least slowed down by others
+        return min(self.epoch_seconds)
+
+    @property
+    def test_accuracy(self) -> float:
+        return statistics.mean(self.test_accuracies)
+
+
+def recipe_config(recipe: str, limit: int | None, epochs: int, maxlen: int | None) -> Config:
+    """The recipe's config with the benchmark's settings; no early stopping, so every way runs `epochs`.
+    `maxlen=None` keeps the recipe's own."""
+    overrides = [f"train.epochs={epochs}", "train.early_stopping=null", "data.bucketing=false"]
+    overrides += [f"data.maxlen={maxlen}"] if maxlen else []
+    if limit:
+        overrides += [f"data.limit={limit}", f"data.test_limit={limit}"]
+    return load_config(RECIPES[recipe], overrides, name="seed-lstm" if RECIPES[recipe] is None else None)
+
+
+def plain_keras(config: Config, splits: Splits) -> tuple[list[float], float]:
+    """Way (a): the keras-io recipe on NumPy arrays. Returns seconds per epoch and test accuracy."""
+    keras.utils.set_random_seed(config.train.seed)
+    model = build(config)
+    optimizer = OPTIMIZERS[config.train.optimizer](learning_rate=config.train.learning_rate)
+    model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
+    timer = EpochTimer()
+    # Like the trainer, evaluate the weights of the best epoch by validation accuracy.
+    best = keras.callbacks.EarlyStopping("val_accuracy", patience=config.train.epochs, restore_best_weights=True)
+    history = model.fit(
+        splits.train.x,
+        splits.train.y,
+        batch_size=config.train.batch_size,
+        epochs=config.train.epochs,
+        validation_data=(splits.validation.x, splits.validation.y),
+        callbacks=[timer, best],
+        verbose=2,
+    )
+    _, accuracy = model.evaluate(splits.test.x, splits.test.y, batch_size=config.train.batch_size, verbose=0)
+    return history.history["seconds"], float(accuracy)
+
+
+def trainer(config: Config, splits: Splits, bucketing: bool, output_dir: Path) -> tuple[list[float], float]:
+    """Ways (b) and (c): the project's trainer, in a run folder under `output_dir`."""
+    run = train(config.replace(data={"bucketing": bucketing}), output_dir, splits=splits, verbose=2)
+    return read_json(run / "history.json")["seconds"], read_json(run / "metrics.json")["test_accuracy"]
+
+
+def run_benchmark(
+    limit: int | None, epochs: int, maxlen: int | None, recipes: list[str], output_dir: Path, repeats: int = 1
+) -> list[Result]:
+    """Each recipe trained each way `repeats` times (seed 42, 43, …), the ways in turn and in reverse
+    order every other repeat, so that a machine that slows down or speeds up favours none of them."""
+    results = []
+    for recipe in recipes:
+        base = recipe_config(recipe, limit, epochs, maxlen)
+        splits = load_splits(base.data)
+        by_way = {way: Result(recipe, way, len(splits.train), base.data.maxlen) for way in WAYS}
+        for repeat in range(repeats):
+            for way in WAYS if repeat % 2 == 0 else WAYS[::-1]:
+                config = base.replace(train={"seed": base.train.seed + repeat})
+                print(f"== {recipe}: {way}, seed {config.train.seed}", flush=True)
+                keras.backend.clear_session(free_memory=True)
+                if way.startswith("(a)"):
+                    seconds, accuracy = plain_keras(config, splits)
+                else:
+                    seconds, accuracy = trainer(config, splits, way.startswith("(c)"), output_dir)
+                by_way[way].epoch_seconds += seconds
+                by_way[way].test_accuracies.append(accuracy)
+        results += by_way.values()
+    return results
+
+
+def table(results: list[Result]) -> str:
+    """A Markdown table: median s/epoch, samples/s, ratio to (a), test accuracy and its difference to (a),
+    then the fastest epoch and its ratio to (a)'s fastest (the least noisy figure on a shared machine)."""
+    lines = [
+        "| recipe | maxlen | way | median s/epoch | samples/s | ÷ (a) | test accuracy | Δ accuracy vs (a) "
+        "| fastest s/epoch | ÷ (a), fastest |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        base = next(r for r in results if r.recipe == result.recipe and r.way.startswith("(a)"))
+        lines.append(
+            f"| {result.recipe} | {result.maxlen} | {result.way} | {result.median:.2f} | {result.train_examples / result.median:,.0f} "
+            f"| {result.median / base.median:.2f} | {result.test_accuracy:.4f} "
+            f"| {100 * (result.test_accuracy - base.test_accuracy):+.2f} pts "
+            f"| {result.fastest:.2f} | {result.fastest / base.fastest:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def describe(limit: int | None, epochs: int, repeats: int) -> str:
+    """Where, when and how the benchmark ran (machine, date, commit, settings)."""
+    installed = versions()
+    return (
+        f"{datetime.now():%Y-%m-%d %H:%M}, commit {commit()}, {machine()}, "
+        f"TensorFlow {installed['tensorflow']}, Keras {installed['keras']}; "
+        f"{'all 25,000' if not limit else f'{limit:,}'} training reviews (20% for validation), "
+        f"{epochs} epochs per way, {repeats} repeat{'s' if repeats > 1 else ''} (seeds 42…{41 + repeats}); "
+        "test accuracy: the mean over repeats, of the best epoch by validation accuracy"
+    )
+
+
+def write_report(path: Path, description: str, results: list[Result], started: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"# Benchmark\n\n{description} ({time.monotonic() - started:.0f} s in all).\n\n{table(results)}\n",
+        encoding="utf-8",
+    )
+
+
+def benchmark(
+    limit: int | None = None,
+    epochs: int = 3,
+    maxlen: int | None = None,
+    recipes: list[str] | None = None,
+    output_dir: Path = Path("outputs/benchmarks"),
+    repeats: int = 1,
+    out: Path | None = None,
+) -> tuple[list[Result], list[Path]]:
+    """Runs the benchmark in a new folder `benchmark-<timestamp>` under `output_dir` and writes its
+    report there (and to `out`); returns the results and the reports written."""
+    started = time.monotonic()
+    folder = new_folder(output_dir, "benchmark", what="benchmark folder")
+    results = run_benchmark(limit, epochs, maxlen, recipes or list(RECIPES), folder / "runs", repeats)
+    reports = [folder / "benchmark.md"] + ([out] if out else [])
+    for report in reports:
+        write_report(report, describe(limit, epochs, repeats), results, started)
+    return results, reports

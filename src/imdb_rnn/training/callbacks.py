@@ -1,0 +1,162 @@
+"""Keras callbacks of a run, arranged so that a run killed at any moment resumes without losing or
+repeating an epoch.
+
+At the end of each epoch, in this order:
+1. `HistoryCSV` appends the epoch's row to `history.csv`;
+2. `keras.callbacks.BackupAndRestore` saves weights, optimizer state and the epoch count to
+   `backup/` — the commit point: a resumed run starts after the last epoch saved there;
+3. `BestModel` replaces `model.keras` (atomically) when validation accuracy improved;
+4. `StatusUpdate` records the completed epoch in `status.json`.
+On resume (`imdb_rnn.training.records.rewind`), history rows after the committed epoch are dropped, and `BestModel`
+and `ResumableEarlyStopping` pick up their state from the history that remains.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from imdb_rnn.errors import TrainingFailed
+from imdb_rnn.files import read_json_or_none, write_json
+from imdb_rnn.runs import status
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds `seconds` (wall-clock time of the epoch, validation included) to each epoch's logs."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs["seconds"] = time.perf_counter() - self.started
+
+
+class HistoryCSV(keras.callbacks.CSVLogger):
+    """Keras's CSVLogger, counting epochs from 1 as the progress bar does, appending on resume."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        super().on_epoch_end(epoch + 1, logs)
+
+
+DIVERGED_LOSS = 100.0
+"""A training loss above this has diverged. Binary cross-entropy is about 0.69 for a model that
+guesses; Keras computes it from the sigmoid's logits, so it grows with them: a mean loss of 100
+means logits wrong by about 100 on average, where no learning comes back from."""
+
+
+class NaNGuard(keras.callbacks.TerminateOnNaN):
+    """TerminateOnNaN(raise_error=True), naming the epoch and batch, and also failing a run whose
+    loss has diverged while still finite (above `DIVERGED_LOSS`). The failing epoch is never
+    committed, so `history.csv`, `model.keras` and the backup keep the last good epoch."""
+
+    def __init__(self, diverged: float = DIVERGED_LOSS) -> None:
+        super().__init__(raise_error=True)
+        self.diverged = diverged
+        self.epoch = 1
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch = epoch + 1
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is None:
+            return
+        loss = float(loss)
+        where = f"in epoch {self.epoch}, batch {batch + 1}"
+        if not math.isfinite(loss):
+            raise TrainingFailed(
+                f"the training loss became {loss} {where}: expected a finite loss; "
+                "lower train.learning_rate or set train.clipnorm"
+            )
+        if loss > self.diverged:
+            raise TrainingFailed(
+                f"the training loss diverged to {loss:.3g} {where}: expected a loss below {self.diverged:g} "
+                "(binary cross-entropy starts near 0.69); lower train.learning_rate or set train.clipnorm"
+            )
+
+
+class BestModel(keras.callbacks.ModelCheckpoint):
+    """ModelCheckpoint of the best epoch by validation accuracy, written to a temporary file and
+    renamed over `model.keras`, so a kill never leaves half a model; `best.json` names its epoch.
+
+    `history` holds the epochs already trained (on resume): the best of them is the threshold to
+    beat, and if that best epoch is the one just restored from the backup but never made it to
+    `model.keras`, the restored model is saved now.
+    """
+
+    def __init__(self, run: Path, history: dict[str, list]) -> None:
+        scores = [v if v is not None else -np.inf for v in history.get("val_accuracy", [])]
+        self.best_so_far = (int(np.argmax(scores)) + 1, max(scores)) if scores else None
+        super().__init__(
+            run / "model.tmp.keras",
+            monitor="val_accuracy",
+            mode="max",
+            save_best_only=True,
+            initial_value_threshold=self.best_so_far[1] if self.best_so_far else None,
+        )
+        self.run = run
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        super().on_train_begin(logs)
+        Path(self.filepath).unlink(missing_ok=True)  # half-written by a killed run
+        saved = read_json_or_none(self.run / "best.json") or {}
+        restored_epoch = getattr(self.model, "_initial_epoch", 0)
+        if self.best_so_far and self.best_so_far[0] == restored_epoch and saved.get("epoch") != restored_epoch:
+            self._publish(restored_epoch, self.best_so_far[1], save=True)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        super().on_epoch_end(epoch, logs)
+        if Path(self.filepath).exists():
+            self._publish(epoch + 1, float(logs["val_accuracy"]), save=False)
+
+    def _publish(self, epoch: int, val_accuracy: float, save: bool) -> None:
+        if save:
+            self.model.save(self.filepath)
+        os.replace(self.filepath, self.run / "model.keras")
+        write_json(self.run / "best.json", {"epoch": epoch, "val_accuracy": val_accuracy})
+
+
+class EpochTensorBoard(keras.callbacks.TensorBoard):
+    """TensorBoard logs of per-epoch scalars only (no graph, profiling or per-batch summaries).
+
+    Its batch hooks are Keras's empty defaults: Keras's own still call `tf.summary.scalar` for every
+    metric of every batch (with no writer open, to no effect) — time taken from each training step."""
+
+    on_train_batch_begin = keras.callbacks.Callback.on_train_batch_begin
+    on_train_batch_end = keras.callbacks.Callback.on_train_batch_end
+    on_test_batch_begin = keras.callbacks.Callback.on_test_batch_begin
+    on_test_batch_end = keras.callbacks.Callback.on_test_batch_end
+
+    def __init__(self, log_dir: Path) -> None:
+        super().__init__(log_dir, write_graph=False, update_freq="epoch", profile_batch=0)
+
+
+class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """EarlyStopping on validation accuracy that, on resume, counts the epochs already trained."""
+
+    def __init__(self, patience: int, history: dict[str, list]) -> None:
+        super().__init__(monitor="val_accuracy", mode="max", patience=patience)
+        self.past = [v if v is not None else -np.inf for v in history.get("val_accuracy", [])]
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        super().on_train_begin(logs)
+        if self.past:
+            best_index = int(np.argmax(self.past))
+            self.best, self.best_epoch = self.past[best_index], best_index
+            self.wait = len(self.past) - 1 - best_index
+
+
+class StatusUpdate(keras.callbacks.Callback):
+    """Records each completed epoch in `status.json`."""
+
+    def __init__(self, run: Path) -> None:
+        super().__init__()
+        self.run = run
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        status.update(self.run, epochs_completed=epoch + 1)

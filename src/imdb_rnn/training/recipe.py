@@ -1,0 +1,157 @@
+"""The training recipe: config → data → model → fit → test metrics, all in a run folder.
+
+run = train(load_config("lstm"))        # outputs/lstm-<timestamp>/
+run, trained = resume(run)             # after a kill: on from the last completed epoch
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import keras
+
+from imdb_rnn.config import Config, load_config
+from imdb_rnn.data.pipeline import evaluation_batch_size, make_dataset
+from imdb_rnn.data.splits import Splits, load_splits
+from imdb_rnn.data.vocabulary import save_vocabulary
+from imdb_rnn.evaluation.evaluate import predict_dataset, record_evaluation
+from imdb_rnn.evaluation.metrics import classification_metrics
+from imdb_rnn.models import build_model
+from imdb_rnn.runs import status
+from imdb_rnn.training import records as runs
+from imdb_rnn.training.callbacks import (
+    BestModel,
+    EpochTensorBoard,
+    EpochTimer,
+    HistoryCSV,
+    NaNGuard,
+    ResumableEarlyStopping,
+    StatusUpdate,
+)
+
+OPTIMIZERS = {
+    "rmsprop": keras.optimizers.RMSprop,
+    "adam": keras.optimizers.Adam,
+    "adamw": keras.optimizers.AdamW,
+    "nadam": keras.optimizers.Nadam,
+    "sgd": keras.optimizers.SGD,
+}
+
+
+def compile_model(config: Config, steps_per_epoch: int | None = None) -> keras.Model:
+    """Builds `config.model` and compiles it with `config.train`'s optimizer (binary cross-entropy).
+
+    With `train.ema`, the weights are replaced by their moving average every `steps_per_epoch` steps,
+    so each epoch is validated, checkpointed and tested with the averaged weights; the average spans
+    about the last third of the epoch (momentum 1 - 3 / steps_per_epoch, at most 0.999)."""
+    model = build(config)
+    options = {}
+    if config.train.ema:
+        momentum = min(max(1 - 3 / (steps_per_epoch or 300), 0.0), 0.999)
+        options.update(use_ema=True, ema_momentum=momentum, ema_overwrite_frequency=steps_per_epoch)
+    if config.train.weight_decay is not None:
+        options["weight_decay"] = config.train.weight_decay
+    optimizer = OPTIMIZERS[config.train.optimizer](
+        learning_rate=config.train.learning_rate, clipnorm=config.train.clipnorm, **options
+    )
+    model.compile(
+        optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"], jit_compile=config.train.jit_compile
+    )
+    return model
+
+
+def build(config: Config) -> keras.Model:
+    """`config.model` built for `config.data`'s vocabulary, in float16 compute under `train.mixed_precision`.
+
+    Keras's dtype policy is global: it is set for the build only and put back afterwards, so
+    building one model never changes the next (the layers keep the policy they were built with)."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16" if config.train.mixed_precision else "float32")
+    try:
+        return build_model(config.model.architecture, config.model.params, config.data.num_words)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def datasets(splits: Splits, config: Config):
+    """The train (shuffled), validation and test `tf.data` pipelines for `splits`."""
+    options = dict(bucketing=config.data.bucketing, padding=config.data.padding)
+    train = make_dataset(splits.train, config.train.batch_size, shuffle=True, seed=config.train.seed, **options)
+    evaluation_batch = evaluation_batch_size(config.train.batch_size)
+    return (
+        train,
+        make_dataset(splits.validation, evaluation_batch, **options),
+        make_dataset(splits.test, evaluation_batch, **options),
+    )
+
+
+def callbacks(run: Path, config: Config, history: dict[str, list]) -> list[keras.callbacks.Callback]:
+    """The run's callbacks, in the order that makes a run resumable (see `imdb_rnn.callbacks`), plus
+    TensorBoard logs in `tensorboard/` (per-epoch scalars only: no graph, histograms or profiling)."""
+    chosen = [
+        EpochTimer(),
+        NaNGuard(),
+        HistoryCSV(run / "history.csv", append=True),
+        keras.callbacks.BackupAndRestore(run / runs.BACKUP, double_checkpoint=True),
+        BestModel(run, history),
+        StatusUpdate(run),
+        EpochTensorBoard(run / "tensorboard"),
+    ]
+    if config.train.early_stopping is not None:
+        chosen.append(ResumableEarlyStopping(config.train.early_stopping, history))
+    return chosen
+
+
+def train(
+    config: Config,
+    output_dir: str | Path = "outputs",
+    splits: Splits | None = None,
+    verbose: int | None = None,
+    resume: Path | None = None,
+) -> Path:
+    """Trains `config` in a new run folder under `output_dir` (or continues the run folder `resume`)
+    and returns the folder.
+
+    `splits` replaces the IMDB data (tests use a synthetic dataset); `verbose` defaults to Keras's
+    progress bar in a terminal and one line per epoch otherwise. A failure is raised as `RunFailed`,
+    Ctrl-C or SIGTERM as `RunInterrupted`, after `status.json` says so.
+    """
+    if resume is None:
+        runs.prepare_output_dir(output_dir)  # fail before the data loads
+    keras.utils.set_random_seed(config.train.seed)
+    splits = splits or load_splits(config.data)
+    train_data, validation_data, test_data = datasets(splits, config)
+    model = compile_model(config, steps_per_epoch=int(train_data.cardinality()))
+
+    run = Path(resume) if resume else runs.create_run_dir(output_dir, config.name)
+    with status.tracking(run, config.name, resumed=resume is not None):
+        if resume:
+            history = runs.rewind(run)
+        else:
+            history = runs.start_run(run, config, model)
+            save_vocabulary(run, splits, config.data)
+        model.fit(
+            train_data,
+            validation_data=validation_data,
+            epochs=config.train.epochs,
+            callbacks=callbacks(run, config, history),
+            shuffle=False,  # the training pipeline shuffles
+            verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
+        )
+        best = keras.models.load_model(run / "model.keras")
+        labels, probabilities = predict_dataset(best, test_data)
+        test = classification_metrics(labels, probabilities)
+        runs.finish_run(run, config, splits, model.count_params(), test["loss"], test["accuracy"])
+        record_evaluation(run, labels, probabilities)
+    return run
+
+
+def resume(run: Path, verbose: int | None = None) -> tuple[Path, bool]:
+    """Continues an interrupted, failed or crashed run in its own folder, with its stored config,
+    from the last completed epoch. Returns `(run, False)` without training if it already completed."""
+    name, state = runs.check_resumable(Path(run))
+    if state == "completed":
+        return Path(run), False
+    config = load_config(Path(run) / "config.yaml", name=name)
+    return train(config, verbose=verbose, resume=Path(run)), True
