@@ -113,6 +113,11 @@ def threshold(value: str) -> float:
     return number
 
 
+def add_set_argument(parser: Parser, help: str) -> None:
+    """`--set SECTION.KEY=VALUE`, repeatable, collected in `args.overrides`."""
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE", help=help)
+
+
 def add_run_arguments(parser: Parser, positive: str) -> None:
     """A run folder as the first argument, and `--threshold` (`positive` says what it decides)."""
     parser.add_argument("run", help="a run folder, e.g. outputs/lstm-20261122-023703")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from imdb_rnn.cli.common import Invocation, Parser, quiet_tensorflow, sigterm_as_interrupt
+from imdb_rnn.cli.common import Invocation, Parser, add_set_argument, quiet_tensorflow, sigterm_as_interrupt
 from imdb_rnn.errors import RunFailed, Terminated, UserError
 
 HELP = "train every shipped config with seeds 1 2 3 on the full data and write docs/RESULTS.md (hours)"
@@ -34,14 +34,7 @@ def add_arguments(parser: Parser) -> None:
     parser.add_argument(
         "--results", type=Path, default=Path("docs/RESULTS.md"), help="the table (default: docs/RESULTS.md)"
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="shrink every run for a smoke test (the results then say so)",
-    )
+    add_set_argument(parser, "shrink every run for a smoke test (repeatable; the results then say so)")
 
 
 def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from imdb_rnn.cli.common import Invocation, Parser, quiet_tensorflow, sigterm_as_interrupt
+from imdb_rnn.cli.common import Invocation, Parser, add_set_argument, quiet_tensorflow, sigterm_as_interrupt
 from imdb_rnn.errors import RunFailed, RunInterrupted, Terminated, UserError
 
 HELP = "train models from YAML configs (one new run folder each), or resume a run"
@@ -22,14 +22,7 @@ def add_arguments(parser: Parser) -> None:
         help="YAML configs: paths, names of shipped configs (lstm.yaml or lstm), or globs (configs/*.yaml)",
     )
     source.add_argument("--resume", type=Path, metavar="RUN", help="continue an interrupted or failed run folder")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one config key, value read as YAML (repeatable): --set train.epochs=1",
-    )
+    add_set_argument(parser, "override one config key, value read as YAML (repeatable): --set train.epochs=1")
     parser.add_argument("--seeds", nargs="+", type=int, metavar="SEED", help="train each config once per seed")
     parser.add_argument("--dry-run", action="store_true", help="check configs and build models; train nothing")
     parser.add_argument("--output-dir", default="outputs", help="where run folders are created (default: outputs)")

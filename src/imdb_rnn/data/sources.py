@@ -227,8 +227,8 @@ def _load_keras(location: Location, num_words: int) -> tuple[Reviews, Reviews]:
 
 
 def _load_npz(path: Path):
-    try:  # Keras >= 3.12 reads the pickled object arrays with an unpickler limited to numpy arrays
+    try:  # Keras 3.12.4 and >= 3.15.1 read the pickled object arrays with an unpickler limited to numpy arrays
         from keras.src.datasets.npz_utils import load_npz
-    except ImportError:  # older Keras 3 read them with plain pickle, as this does
+    except ImportError:  # the other Keras 3 releases read them with plain pickle, as this does
         return np.load(path, allow_pickle=True)
     return load_npz(str(path))
