@@ -17,7 +17,7 @@ import yaml
 from conftest import PROJECT, run_command, write
 from imdb_rnn.comparison.collect import collect_runs, select_runs
 from imdb_rnn.comparison.leaderboard import leaderboard
-from imdb_rnn.comparison.plots import curves_figure
+from imdb_rnn.comparison.plots import accuracy_figure, curves_figure
 from imdb_rnn.comparison.report import compare
 from imdb_rnn.config import load_config
 from imdb_rnn.errors import RunError
@@ -127,6 +127,31 @@ def test_repeats_are_grouped_with_mean_and_sample_std(tmp_path: Path) -> None:
     assert len(rows[1]["runs"].split()) == 3
     ungrouped = table_of(tmp_path, group=False)
     assert len(ungrouped.rows) == 5 and "±" not in ungrouped.text()
+
+
+def test_pictures_name_rows_with_short_unique_labels(tmp_path: Path) -> None:
+    for seed in (1, 2):  # two groups of repeats that differ only in data.bucketing: alike by name
+        make_run(tmp_path, "lstm", (f"train.seed={seed}", "data.bucketing=false"), test_accuracy=0.80 + seed / 100)
+        make_run(tmp_path, "lstm", (f"train.seed={seed}", "data.bucketing=true"), test_accuracy=0.85 + seed / 100)
+    make_run(tmp_path, "gru", ("model.units=64", "train.epochs=4"), test_accuracy=0.7)
+    table = table_of(tmp_path)
+    labels = [row.label for row in table.rows]
+    assert labels == ["lstm-… (×2) bucketing=true", "lstm-… (×2) bucketing=false", table.rows[2].runs[0].name]
+    assert column(table, "run") == labels  # the table names rows as the pictures do
+    bars = accuracy_figure(table)
+    assert [tick.get_text() for tick in bars.axes[0].get_yticklabels()] == labels
+    curves = curves_figure(table, "val_accuracy")
+    assert [text.get_text() for text in curves.axes[0].get_legend().get_texts()] == labels  # no other keys
+
+
+def test_a_comparison_picture_stays_narrow(tmp_path: Path) -> None:
+    import matplotlib.image
+
+    for units in (8, 16, 32, 64):
+        make_run(tmp_path, "bidirectional", (f"model.units={units}", f"train.epochs={units}", "data.maxlen=123"))
+    result = compare([tmp_path])
+    height, width = matplotlib.image.imread(result.folder / "val_accuracy.png").shape[:2]
+    assert width < 1200, (width, height)
 
 
 def test_plots_follow_each_runs_own_epochs(tmp_path: Path) -> None:

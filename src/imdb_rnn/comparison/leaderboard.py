@@ -25,15 +25,19 @@ from imdb_rnn.runs.run import Run
 
 @dataclass
 class Row:
-    """One run, or the runs whose resolved configs differ only in `train.seed` (repeats)."""
+    """One run, or the runs whose resolved configs differ only in `train.seed` (repeats).
+
+    `label` names the row in the table and in every picture: the run folder's name, `lstm-… (×3)` for
+    three repeats, and, where that would name two rows alike, the few differing keys that tell them
+    apart (`lstm-… (×2) bucketing=false`); `leaderboard` makes the labels unique."""
 
     runs: list[Run]
+    label: str = ""
 
-    @property
-    def label(self) -> str:
-        """The run folder's name; `lstm-… (×3)` for three repeats."""
-        first = self.runs[0]
-        return first.name if len(self.runs) == 1 else f"{first.config_name}-… (×{len(self.runs)})"
+    def __post_init__(self) -> None:
+        if not self.label:
+            first = self.runs[0]
+            self.label = first.name if len(self.runs) == 1 else f"{first.config_name}-… (×{len(self.runs)})"
 
 
 @dataclass(frozen=True)
@@ -178,13 +182,6 @@ class Table:
             writer.writerow(cells)
         return buffer.getvalue()
 
-    def describe(self, row: Row) -> str:
-        """The row's label and its differing hyperparameters (blank ones left out): `gru-…  units=64, epochs=3`."""
-        names = [column.name for column in self.hyperparameters]
-        cells = [(name, column.cell(row)) for name, column in zip(names, self.hyperparameters)]
-        parts = [f"{_short(name, names)}={cell}" for name, cell in cells if cell]
-        return f"{row.label}  {', '.join(parts)}" if parts else row.label
-
     def repeats(self) -> list[str]:
         """One line per group of repeats: its label, then each run folder with its `train.seed`."""
         return [
@@ -230,12 +227,38 @@ def find_column(columns: Sequence[Column], name: str) -> Column:
     )
 
 
+def make_labels_unique(rows: Sequence[Row], hyperparameters: Sequence[Column]) -> None:
+    """Rows that share a label get the fewest differing `key=value` cells (in column order) that tell
+    them apart, then `#1`, `#2`, … if those do not; every other label stays as it is."""
+    names = [column.name for column in hyperparameters]
+    by_label: dict[str, list[Row]] = {}
+    for row in rows:
+        by_label.setdefault(row.label, []).append(row)
+    for label, alike in by_label.items():
+        if len(alike) < 2:
+            continue
+        parts: list[list[str]] = [[] for _ in alike]
+        for name, column in zip(names, hyperparameters):
+            cells = [column.cell(row) for row in alike]
+            if len(set(cells)) > 1:
+                for part, cell in zip(parts, cells):
+                    part.append(f"{_short(name, names)}={cell or '-'}")
+            if len({" ".join(part) for part in parts}) == len(alike):
+                break
+        for row, part in zip(alike, parts):
+            row.label = " ".join([label, *part])
+        if len({row.label for row in alike}) < len(alike):
+            for number, row in enumerate(alike, 1):
+                row.label = f"{row.label} #{number}"
+
+
 def leaderboard(runs: Sequence[Run], group: bool = True, sort: str = "test_accuracy", reverse: bool = False) -> Table:
     """The table of `runs`: repeats grouped unless `group=False`, sorted by the column `sort`
     (accuracies best first, everything else ascending; `reverse` flips it; blank cells last)."""
     hyperparameters = [config_column(key) for key in differing_keys(runs, ignore=["model.architecture"])]
     column = find_column([RUN, ARCHITECTURE, *hyperparameters, *METRICS], sort)
     rows = sorted(group_runs(runs) if group else [Row([run]) for run in runs], key=lambda row: row.label)
+    make_labels_unique(rows, hyperparameters)
     present = [row for row in rows if column.sort_key(row) is not None]
     blank = [row for row in rows if column.sort_key(row) is None]
     present.sort(key=column.sort_key, reverse=column.descending != reverse)

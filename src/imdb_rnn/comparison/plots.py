@@ -48,9 +48,10 @@ def curve(row: Row, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | N
 def curves_figure(table: Table, metric: str) -> Figure:
     """One line per leaderboard row over epochs 1…N (N per row); a band of ± std around repeats' means.
 
-    The legend sits right of the axes, in table order, in more columns past 15 rows, so 10+ runs stay readable.
+    Each line is named by its row's label alone (the differing keys are in the table); the legend sits right
+    of the axes, in table order, in more columns past 15 rows, so 10+ runs stay readable.
     """
-    figure = Figure(figsize=(10, 5.2))
+    figure = Figure(figsize=(8, 4.8))
     axes = figure.subplots()
     count = len(table.rows)
     for index, row in enumerate(table.rows):
@@ -58,7 +59,7 @@ def curves_figure(table: Table, metric: str) -> Figure:
         if not len(epochs):
             continue
         line_style = style(index, count)
-        axes.plot(epochs, mean, marker="o", markersize=3.5, label=table.describe(row), **line_style)
+        axes.plot(epochs, mean, marker="o", markersize=3.5, label=row.label, **line_style)
         if std is not None:
             axes.fill_between(epochs, mean - std, mean + std, color=line_style["color"], alpha=0.15, linewidth=0)
     axes.set_title(

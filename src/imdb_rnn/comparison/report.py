@@ -19,6 +19,7 @@ from imdb_rnn.comparison.collect import collect_runs, select_runs
 from imdb_rnn.comparison.leaderboard import Table, leaderboard
 from imdb_rnn.errors import RunError, show
 from imdb_rnn.files import new_folder
+from imdb_rnn.plots import save
 from imdb_rnn.runs.folders import is_run_folder
 
 FILES = ("comparison.csv", "comparison.md", "val_accuracy.png", "val_loss.png", "test_accuracy.png")
@@ -91,8 +92,8 @@ def write_comparison(table: Table, folder: Path, left_out: Sequence[str] = (), s
     (folder / "comparison.csv").write_text(table.csv(), encoding="utf-8")
     (folder / "comparison.md").write_text(markdown(table, left_out, selection), encoding="utf-8")
     for metric in ("val_accuracy", "val_loss"):
-        plots.save(plots.curves_figure(table, metric), folder / f"{metric}.png")
-    plots.save(plots.accuracy_figure(table), folder / "test_accuracy.png")
+        save(plots.curves_figure(table, metric), folder / f"{metric}.png")
+    save(plots.accuracy_figure(table), folder / "test_accuracy.png")
 
 
 def markdown(table: Table, left_out: Sequence[str] = (), selection: Sequence[str] = ()) -> str:
