@@ -157,6 +157,8 @@ class Run:
         """The best epoch's model (`model.keras`); a `RunError` when it is missing or cannot be loaded."""
         import keras
 
+        import imdb_rnn.models  # noqa: F401 - registers the custom layers (HashedBigrams) that load_model needs
+
         path = self.folder / "model.keras"
         if not path.is_file():
             raise RunError(
