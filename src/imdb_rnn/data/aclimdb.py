@@ -1,7 +1,7 @@
 """Reading the raw Large Movie Review Dataset (`aclImdb/` or `aclImdb_v1.tar.gz`) into encoded reviews.
 
-Only `train/{neg,pos}` and `test/{neg,pos}` are read here (with `urls_*.txt`, which name the movie of
-each review); the 50,000 unlabeled reviews of `train/unsup` are never read by this module.
+`read_aclimdb` reads `train/{neg,pos}` and `test/{neg,pos}` (with `urls_*.txt`, which name the movie of
+each review); `pretraining_texts` reads `train/{neg,pos,unsup}` and never a test review.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tarfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,8 @@ from imdb_rnn.errors import DataError
 from imdb_rnn.progress import progress_bar
 
 LABELED_REVIEWS = 50_000  # train and test, both classes: the progress bar's total for the full dataset
+LABELED = ("train/neg", "train/pos", "test/neg", "test/pos")
+PRETRAINING = ("train/neg", "train/pos", "train/unsup")  # what pretraining may read: never a test review
 
 
 def read_aclimdb(path: Path, word_index_path: Path) -> tuple[Reviews, Reviews]:
@@ -79,6 +82,21 @@ def _movies(items: dict, movie_lists: dict, split: str) -> np.ndarray | None:
     return np.asarray(movies, dtype=np.int64)
 
 
+def pretraining_texts(path: Path) -> Iterator[tuple[str, str]]:
+    """`(member path, text)` of every review pretraining may read — the 25,000 training reviews and the
+    50,000 unlabeled ones of `train/unsup` — from a folder or `.tar.gz` archive. The test reviews are
+    never opened; a folder with no such review is a `DataError`."""
+    count = 0
+    for member, raw in _review_files(path, PRETRAINING):
+        if not member.rsplit("/", 1)[-1].startswith("urls_"):
+            count += 1
+            yield member, raw.decode("utf-8", errors="replace")
+    if not count:
+        raise DataError(
+            f"{path}: no reviews to pretrain on: expected aclImdb/train/{{pos,neg,unsup}}/*.txt, received none there."
+        )
+
+
 def read_word_index(path: Path) -> dict[str, int]:
     """`text.load_word_index`, with a one-line `DataError` when the file cannot be read."""
     try:
@@ -94,22 +112,27 @@ def _file_order(name: str) -> tuple[int, str]:
     return (int(stem), name) if stem.isdigit() else (-1, name)
 
 
-def _review_files(path: Path):
-    """Yields `(member path, bytes)` for every `.txt` file of a folder or `.tar.gz` archive."""
+def _review_files(path: Path, folders: tuple[str, ...] = LABELED):
+    """Yields `(member path, bytes)` for the `.txt` files of `folders` (`train/pos`, …) of a folder or
+    `.tar.gz` archive, each folder's `urls_<label>.txt` included. Nothing outside `folders` is opened."""
     if path.is_dir():
-        for split in ("train", "test"):
-            for label in ("neg", "pos"):
-                urls = path / split / f"urls_{label}.txt"
-                if urls.is_file():
-                    yield f"{split}/{urls.name}", urls.read_bytes()
-                folder = path / split / label
-                for file in sorted(folder.glob("*.txt")) if folder.is_dir() else []:
-                    yield f"{split}/{label}/{file.name}", file.read_bytes()
+        for folder in folders:
+            split, label = folder.split("/")
+            urls = path / split / f"urls_{label}.txt"
+            if urls.is_file():
+                yield f"{split}/{urls.name}", urls.read_bytes()
+            for file in sorted((path / folder).glob("*.txt")) if (path / folder).is_dir() else []:
+                yield f"{folder}/{file.name}", file.read_bytes()
         return
     try:
         with tarfile.open(path, "r:*") as archive:
             for member in archive:
-                if member.isfile() and member.name.endswith(".txt") and "/unsup/" not in member.name:
+                parts = member.name.split("/")
+                if not member.isfile() or not member.name.endswith(".txt") or len(parts) < 2:
+                    continue
+                review = len(parts) >= 3 and f"{parts[-3]}/{parts[-2]}" in folders
+                urls = parts[-1].startswith("urls_") and f"{parts[-2]}/{parts[-1][5:-4]}" in folders
+                if review or urls:
                     yield member.name, archive.extractfile(member).read()
     except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
         raise DataError(
