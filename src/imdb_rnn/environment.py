@@ -57,14 +57,17 @@ def gpus() -> list[str]:
     return names
 
 
-def machine() -> str:
-    """`x86_64, 2 CPU cores (Intel Xeon …), no GPU` or `…, GPU: NVIDIA H100 80GB HBM3`."""
+def machine(with_gpus: bool = True) -> str:
+    """`x86_64, 2 CPU cores (Intel Xeon …), no GPU` or `…, GPU: NVIDIA H100 80GB HBM3`; without the GPU
+    part (and without importing TensorFlow) for work that runs on the CPU alone, `with_gpus=False`."""
     model = ""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
             model = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), "")
     except OSError:
         pass
+    cpus = f"{platform.machine()}, {cpu_count()} CPU cores{f' ({model})' if model else ''}"
+    if not with_gpus:
+        return cpus
     found = gpus()
-    accelerator = f"GPU: {', '.join(found)}" if found else "no GPU"
-    return f"{platform.machine()}, {cpu_count()} CPU cores{f' ({model})' if model else ''}, {accelerator}"
+    return f"{cpus}, " + (f"GPU: {', '.join(found)}" if found else "no GPU")

@@ -11,11 +11,12 @@ import sys
 from collections.abc import Sequence
 
 from imdb_rnn import __version__
-from imdb_rnn.cli import benchmark, compare, evaluate, predict, reproduce, train
+from imdb_rnn.cli import benchmark, compare, evaluate, predict, pretrain, reproduce, train
 from imdb_rnn.cli.common import Invocation, Parser, warnings_as_lines
 
 COMMANDS = {
     "train": train,
+    "pretrain": pretrain,
     "compare": compare,
     "evaluate": evaluate,
     "predict": predict,

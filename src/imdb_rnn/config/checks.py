@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from imdb_rnn.config.pretraining import pretrained_shape
 from imdb_rnn.config.sections import Config
 from imdb_rnn.errors import ConfigError, show
 
@@ -57,7 +58,51 @@ def convolution_fits_sequence(config: Config, origin: Origin) -> None:
             )
 
 
-CHECKS = [validation_split_leaves_examples, post_padding_needs_mask, convolution_fits_sequence]
+def unfreezing_needs_frozen_embedding(config: Config, origin: Origin) -> None:
+    """`model.unfreeze_embedding_after` unfreezes a frozen embedding within `train.epochs`."""
+    model, epochs = config.model, config.train.epochs
+    after = model.unfreeze_embedding_after
+    if after is None:
+        return
+    where = origin("model", "unfreeze_embedding_after")
+    if model.embedding_trainable:
+        raise ConfigError(
+            f"{where}: `model.unfreeze_embedding_after` unfreezes a frozen embedding: expected "
+            f"model.embedding_trainable: false with it, received embedding_trainable=true."
+        )
+    if after >= epochs:
+        raise ConfigError(
+            f"{where}: `model.unfreeze_embedding_after` is past the last epoch: expected fewer than "
+            f"train.epochs={epochs}, received unfreeze_embedding_after={after}."
+        )
+
+
+def pretrained_vectors_fit(config: Config, origin: Origin) -> None:
+    """`model.pretrained` vectors have `model.embedding_dim` dimensions and a row for each of `data.num_words` ids."""
+    if config.model.pretrained is None:
+        return
+    where = origin("model", "pretrained")
+    rows, size = pretrained_shape(config.model.pretrained, where)
+    dimensions = config.model.params.get("embedding_dim")
+    if dimensions != size:
+        raise ConfigError(
+            f"{where}: the pretrained vectors do not fit the embedding: expected model.embedding_dim={size} "
+            f"(the vector size of {config.model.pretrained}), received embedding_dim={dimensions}."
+        )
+    if config.data.num_words > rows:
+        raise ConfigError(
+            f"{where}: the pretrained vectors do not cover the vocabulary: expected data.num_words <= {rows} "
+            f"(the rows of {config.model.pretrained}), received num_words={config.data.num_words}."
+        )
+
+
+CHECKS = [
+    validation_split_leaves_examples,
+    post_padding_needs_mask,
+    convolution_fits_sequence,
+    unfreezing_needs_frozen_embedding,
+    pretrained_vectors_fit,
+]
 
 
 def run_checks(config: Config, origin: Origin) -> None:

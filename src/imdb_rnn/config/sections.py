@@ -54,16 +54,29 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """`architecture` names a builder in `imdb_rnn.models`; `params` are that builder's keywords."""
+    """`architecture` names a builder in `imdb_rnn.models`; `params` are that builder's keywords.
+
+    The other keys say how the embedding starts, for every architecture: `pretrained` names a
+    pretraining run folder or a pretraining config (`configs/pretrain/`; its run is reused, or trained
+    first), whose vectors replace the embedding's first `data.num_words` rows."""
 
     architecture: str = "lstm"
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    pretrained: str | None = None  # e.g. word2vec, or outputs/pretrain/word2vec-<time>
+    embedding_trainable: bool = True  # false: the embedding stays as initialised (frozen)
+    unfreeze_embedding_after: PositiveInt | None = None  # a frozen embedding trains from this epoch on
 
     def __post_init__(self) -> None:  # a read-only view of a private copy: frozen all the way down
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"architecture": self.architecture, **self.params}
+        return {"architecture": self.architecture, **self.params, **self.embedding_options()}
+
+    def embedding_options(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in EMBEDDING_KEYS}
+
+
+EMBEDDING_KEYS = ("pretrained", "embedding_trainable", "unfreeze_embedding_after")
 
 
 @dataclass(frozen=True)
@@ -94,7 +107,9 @@ class Config:
             if section != "model"
         }
         if "model" in sections:
-            changed["model"] = ModelConfig(self.model.architecture, {**self.model.params, **sections["model"]})
+            values = dict(sections["model"])
+            options = {key: values.pop(key) for key in EMBEDDING_KEYS if key in values}
+            changed["model"] = dataclasses.replace(self.model, params={**self.model.params, **values}, **options)
         return dataclasses.replace(self, name=self.name if name is None else name, **changed)
 
 

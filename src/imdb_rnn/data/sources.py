@@ -137,18 +137,25 @@ def load_reviews(data: DataConfig) -> tuple[Reviews, Reviews, Location]:
     if location.source == "keras":
         train, test = _load_keras(location, data.num_words)
     else:
-        if location.path is None:
-            location.path = _download(ACLIMDB_ARCHIVE, location.searched)
-        if location.word_index is None:
-            named = named_folder(data)
-            if named is not None:
-                raise DataError(
-                    f"{named[0]}={named[1]}: no {WORD_INDEX_FILE} for {location.path}: expected Keras's word index "
-                    f"beside the reviews (or in {keras_datasets_dir()}), received none."
-                )
-            location.word_index = _download(WORD_INDEX_FILE, location.searched)
+        location = complete_aclimdb(location, data)
         train, test = _cached_aclimdb(location, data.num_words)
     return train, test, location
+
+
+def complete_aclimdb(location: Location, data: DataConfig) -> Location:
+    """An `aclimdb` location with both the reviews and the word index: what is missing is downloaded,
+    unless the user named the folder (then a missing word index is a `DataError`)."""
+    if location.path is None:
+        location.path = _download(ACLIMDB_ARCHIVE, location.searched)
+    if location.word_index is None:
+        named = named_folder(data)
+        if named is not None:
+            raise DataError(
+                f"{named[0]}={named[1]}: no {WORD_INDEX_FILE} for {location.path}: expected Keras's word index "
+                f"beside the reviews (or in {keras_datasets_dir()}), received none."
+            )
+        location.word_index = _download(WORD_INDEX_FILE, location.searched)
+    return location
 
 
 def _cached_aclimdb(location: Location, num_words: int) -> tuple[Reviews, Reviews]:

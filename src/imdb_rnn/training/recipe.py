@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from imdb_rnn.config import Config, load_config
 from imdb_rnn.data.pipeline import evaluation_batch_size, make_dataset
@@ -18,6 +19,8 @@ from imdb_rnn.data.vocabulary import save_vocabulary
 from imdb_rnn.evaluation.evaluate import predict_dataset, record_evaluation
 from imdb_rnn.evaluation.metrics import classification_metrics
 from imdb_rnn.models import build_model
+from imdb_rnn.pretraining.runs import resolve_pretrained
+from imdb_rnn.pretraining.word_vectors import load_vectors
 from imdb_rnn.runs import status
 from imdb_rnn.training import records as runs
 from imdb_rnn.training.callbacks import (
@@ -28,6 +31,7 @@ from imdb_rnn.training.callbacks import (
     NaNGuard,
     ResumableEarlyStopping,
     StatusUpdate,
+    UnfreezeEmbedding,
 )
 
 OPTIMIZERS = {
@@ -58,6 +62,11 @@ def compile_model(config: Config, steps_per_epoch: int | None = None) -> keras.M
     model.compile(
         optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"], jit_compile=config.train.jit_compile
     )
+    if config.model.unfreeze_embedding_after is not None:  # slots for the embedding before it unfreezes
+        embedding = model.get_layer("embedding")
+        embedding.trainable = True
+        optimizer.build(model.trainable_variables)
+        embedding.trainable = False
     return model
 
 
@@ -69,9 +78,20 @@ def build(config: Config) -> keras.Model:
     previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy("mixed_float16" if config.train.mixed_precision else "float32")
     try:
-        return build_model(config.model.architecture, config.model.params, config.data.num_words)
+        model = build_model(config.model.architecture, config.model.params, config.data.num_words)
     finally:
         keras.mixed_precision.set_global_policy(previous)
+    model.get_layer("embedding").trainable = config.model.embedding_trainable
+    return model
+
+
+def initialise_embedding(model: keras.Model, vectors: np.ndarray, num_words: int) -> None:
+    """Copies the pretrained `vectors` `(rows >= num_words, embedding_dim)` into the first `num_words`
+    rows of the layer `embedding` (a bag of n-grams keeps its bigram rows as they were initialised)."""
+    layer = model.get_layer("embedding")
+    (weights,) = layer.get_weights()
+    weights[:num_words] = vectors[:num_words]
+    layer.set_weights([weights])
 
 
 def datasets(splits: Splits, config: Config):
@@ -100,6 +120,8 @@ def callbacks(run: Path, config: Config, history: dict[str, list]) -> list[keras
     ]
     if config.train.early_stopping is not None:
         chosen.append(ResumableEarlyStopping(config.train.early_stopping, history))
+    if config.model.unfreeze_embedding_after is not None:
+        chosen.insert(0, UnfreezeEmbedding(config.model.unfreeze_embedding_after))
     return chosen
 
 
@@ -119,10 +141,15 @@ def train(
     """
     if resume is None:
         runs.prepare_output_dir(output_dir)  # fail before the data loads
+        if config.model.pretrained is not None:  # the run's config.yaml names the folder it started from
+            folder = resolve_pretrained(config.model.pretrained, output_dir)
+            config = config.replace(model={"pretrained": str(folder)})
     keras.utils.set_random_seed(config.train.seed)
     splits = splits or load_splits(config.data)
     train_data, validation_data, test_data = datasets(splits, config)
     model = compile_model(config, steps_per_epoch=int(train_data.cardinality()))
+    if config.model.pretrained is not None and resume is None:
+        initialise_embedding(model, load_vectors(Path(config.model.pretrained)), config.data.num_words)
 
     run = Path(resume) if resume else runs.create_run_dir(output_dir, config.name)
     with status.tracking(run, config.name, resumed=resume is not None):

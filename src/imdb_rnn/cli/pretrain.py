@@ -1,0 +1,64 @@
+"""`imdb-rnn pretrain`: word vectors from the training and unlabeled reviews, into a pretraining run folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from imdb_rnn.cli.common import Invocation, Parser, add_set_argument, quiet_tensorflow, sigterm_as_interrupt
+from imdb_rnn.errors import RunFailed, RunInterrupted, Terminated, UserError
+
+HELP = "pretrain word vectors on the training + unlabeled reviews (never the test reviews)"
+DESCRIPTION = (
+    "Pretrain on the 25,000 training and 50,000 unlabeled reviews into <output-dir>/pretrain/<name>-<time>/; "
+    "the same config again reuses that folder. Classifiers start from it with model.pretrained."
+)
+
+
+def add_arguments(parser: Parser) -> None:
+    parser.add_argument(
+        "--config", required=True, metavar="CONFIG", help="a pretraining config: a path or a name in configs/pretrain/"
+    )
+    add_set_argument(parser, "override one key, value read as YAML (repeatable): --set word2vec.epochs=1")
+    parser.add_argument("--output-dir", default="outputs", help="runs go to <output-dir>/pretrain/ (default: outputs)")
+    parser.add_argument("--force", action="store_true", help="train again even when a run of this config completed")
+
+
+def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int:
+    quiet_tensorflow()  # the data locator imports Keras
+    from imdb_rnn.config.pretraining import load_pretrain_config
+    from imdb_rnn.pretraining.runs import pretrain
+
+    try:
+        with sigterm_as_interrupt():
+            config = load_pretrain_config(args.config, args.overrides)
+            folder, reused = pretrain(config, args.output_dir, reuse=not args.force)
+    except UserError as error:
+        return invocation.fail(str(error), error.exit_code)
+    except RunFailed as error:
+        return invocation.fail(f"pretraining {error.run} failed: {error}", error.exit_code)
+    except RunInterrupted as interrupt:
+        print(
+            f"Interrupted: {interrupt.run} is marked interrupted; run the command again to start over.", file=sys.stderr
+        )
+        return interrupt.exit_code
+    except KeyboardInterrupt as interrupt:
+        return 143 if isinstance(interrupt, Terminated) else 130
+    _report(folder, reused)
+    return 0
+
+
+def _report(folder, reused: bool) -> None:
+    from imdb_rnn.files import read_json
+
+    metrics = read_json(folder / "metrics.json")
+    if reused:
+        print(f"Reusing {folder}: a completed run of the same config (--force trains again).")
+    print(f"Pretraining folder: {folder}")
+    print(
+        f"{metrics['rows_trained']:,} of {metrics['rows']:,} vocabulary rows trained, "
+        f"{metrics['vector_size']} dimensions, from {metrics['corpus']['reviews']:,} reviews "
+        f"({metrics['corpus']['tokens']:,} words) in {metrics['seconds'] / 60:.1f} min on {metrics['machine']}"
+    )
+    for word, near in metrics["neighbours"].items():
+        print(f"  {word}: " + ", ".join(other for other, _ in near))

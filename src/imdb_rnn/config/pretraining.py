@@ -1,0 +1,158 @@
+"""A pretraining config: which reviews to read (`corpus`) and one method section (`word2vec`).
+
+    # configs/pretrain/word2vec.yaml states only what differs from the defaults below
+    corpus:
+      num_words: 30000
+    word2vec:
+      vector_size: 64
+
+Pretraining configs live in `configs/pretrain/` (shipped with the package), apart from the classifier
+configs, and are checked key by key like them (`imdb_rnn.config.loading`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+
+from imdb_rnn.config.reading import check_section, parse_override, read_yaml, shipped_configs
+from imdb_rnn.errors import ConfigError, show
+from imdb_rnn.files import write_text
+from imdb_rnn.schema import NonNegativeInt, PositiveInt, Range, unknown_key
+
+FOLDER = "pretrain"  # configs/pretrain/ for the configs, <output_dir>/pretrain/ for the runs
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    """The reviews pretraining reads: the training and unlabeled reviews of aclImdb, never the test ones."""
+
+    path: str | None = None  # aclImdb folder or archive; None: $IMDB_DATA_DIR, ~/.keras/datasets, then download
+    num_words: Annotated[int, Range(min=4)] = 30_000  # rows of the vectors: the Keras ids below num_words
+    limit: PositiveInt | None = None  # read only the first `limit` reviews (tests and quick looks)
+
+
+@dataclass(frozen=True)
+class Word2VecConfig:
+    """gensim's `Word2Vec` settings (its names; see its documentation)."""
+
+    vector_size: PositiveInt = 64  # must equal the classifier's model.embedding_dim
+    algorithm: Literal["skipgram", "cbow"] = "skipgram"
+    window: PositiveInt = 5  # words on each side
+    min_count: PositiveInt = 5  # rarer words get no vector of their own (a random one in the classifier)
+    negative: PositiveInt = 5  # negative samples per word
+    sample: Annotated[float, Range(0, 1)] = 1e-3  # down-sampling of frequent words
+    epochs: PositiveInt = 5
+    seed: NonNegativeInt = 1
+
+
+METHODS = {"word2vec": Word2VecConfig}
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """A resolved pretraining config: `method` names the section of `settings`."""
+
+    name: str = "word2vec"
+    corpus: CorpusConfig = dataclasses.field(default_factory=CorpusConfig)
+    method: str = "word2vec"
+    settings: Any = dataclasses.field(default_factory=Word2VecConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The pretraining run's `config.yaml`."""
+        return {"corpus": dataclasses.asdict(self.corpus), self.method: dataclasses.asdict(self.settings)}
+
+
+def find_pretrain_config(name: str | Path) -> Path:
+    """`name` as a path to a file, else `configs/pretrain/<name>[.yaml]` in the working folder, else shipped."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    if path.parent == Path("."):
+        for folder in (Path("configs") / FOLDER, shipped_configs() / FOLDER):
+            for candidate in (folder / path.name, folder / f"{path.name}.yaml"):
+                if candidate.is_file():
+                    return candidate
+    available = ", ".join(sorted(p.stem for p in (shipped_configs() / FOLDER).glob("*.yaml")))
+    raise ConfigError(
+        f"{name}: pretraining config not found: expected a path or one of the configs in configs/{FOLDER}/ "
+        f"({available}), received {show(str(name))}."
+    )
+
+
+def load_pretrain_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> PretrainConfig:
+    """Reads and checks a pretraining config; `overrides` are `section.key=value` like `--set`."""
+    found = find_pretrain_config(path)
+    source = str(found)
+    raw: dict[str, dict[str, Any]] = {}
+    where: dict[tuple[str, str], str] = {}
+    sections = ["corpus", *METHODS]
+    for section, values in read_yaml(found).items():
+        if section not in sections:
+            raise unknown_key(source, str(section), sections)
+        if not isinstance(values, dict):
+            raise ConfigError(
+                f"{source}: invalid value for `{section}`: expected a mapping of keys, received {show(values)}."
+            )
+        raw[str(section)] = dict(values)
+    for text in overrides:
+        section, key, value = parse_override(text)
+        if section not in sections:
+            raise unknown_key(f"--set {text}", section, sections)
+        raw.setdefault(section, {})[key] = value
+        where[(section, key)] = f"--set {text}"
+    methods = [section for section in raw if section in METHODS]
+    if len(methods) != 1:
+        raise ConfigError(
+            f"{source}: a pretraining config needs one method: expected one section of "
+            f"{', '.join(METHODS)}, received {', '.join(methods) or 'none'}."
+        )
+
+    def origin(section: str, key: str) -> str:
+        return where.get((section, key), source)
+
+    method = methods[0]
+    return PretrainConfig(
+        name=found.stem,
+        corpus=check_section(CorpusConfig, "corpus", raw.get("corpus", {}), origin),
+        method=method,
+        settings=check_section(METHODS[method], method, raw[method], origin),
+    )
+
+
+def save_pretrain_config(config: PretrainConfig, path: Path) -> None:
+    write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
+
+
+def pretrained_shape(value: str, where: str) -> tuple[int, int]:
+    """`(rows, vector_size)` of the vectors `model.pretrained: value` gives — from the pretraining run
+    folder's `config.yaml`, or from the pretraining config of that name — without training anything.
+    A one-line `ConfigError` naming `where` when `value` is neither."""
+    path = Path(value).expanduser()
+    if path.is_dir():
+        raw = read_yaml(path / "config.yaml") if (path / "config.yaml").is_file() else {}
+        method = next((name for name in METHODS if isinstance(raw.get(name), dict)), None)
+        corpus, settings = raw.get("corpus"), raw.get(method) if method else None
+        if not isinstance(corpus, dict) or not isinstance(settings, dict):
+            raise ConfigError(
+                f"{where}: invalid value for `model.pretrained`: expected a pretraining run folder (made by "
+                f"`imdb-rnn pretrain`, with its config.yaml) or a pretraining config name, received the folder "
+                f"{show(value)}."
+            )
+        defaults = METHODS[method]()
+        return corpus.get("num_words", CorpusConfig.num_words), settings.get("vector_size", defaults.vector_size)
+    try:
+        config = load_pretrain_config(value)
+    except ConfigError as error:
+        if "not found" not in str(error):
+            raise
+        available = ", ".join(sorted(p.stem for p in (shipped_configs() / FOLDER).glob("*.yaml")))
+        raise ConfigError(
+            f"{where}: invalid value for `model.pretrained`: expected a pretraining run folder or a pretraining "
+            f"config ({available}, or a path), received {show(value)}."
+        ) from None
+    return config.corpus.num_words, config.settings.vector_size

@@ -1,0 +1,83 @@
+"""Pretraining runs: each in its own folder under `<output_dir>/pretrain/`, reused for the same config.
+
+    folder, reused = pretrain(load_pretrain_config("word2vec"))   # outputs/pretrain/word2vec-<stamp>/
+
+A pretraining run folder holds `config.yaml` (resolved), `status.json`, `metrics.json` (corpus size,
+timing, machine, nearest neighbours), `neighbours.md` and the vectors (`vectors.npz`). A classifier
+names it, or the pretraining config, with `model.pretrained` (`resolve_pretrained`).
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+from imdb_rnn.config import DataConfig, read_yaml
+from imdb_rnn.config.pretraining import FOLDER, PretrainConfig, load_pretrain_config, save_pretrain_config
+from imdb_rnn.data.sources import complete_aclimdb, locate
+from imdb_rnn.environment import commit, machine
+from imdb_rnn.errors import RunError, UserError
+from imdb_rnn.files import new_folder, write_json
+from imdb_rnn.pretraining.word_vectors import VECTORS_FILE, pretrain_word2vec
+from imdb_rnn.progress import say
+from imdb_rnn.runs import status
+
+
+def pretrain(
+    config: PretrainConfig, output_dir: str | Path = "outputs", reuse: bool = True, out: Callable[[str], None] = say
+) -> tuple[Path, bool]:
+    """Runs `config` in a new folder under `<output_dir>/pretrain/` and returns `(folder, False)`; with
+    `reuse`, returns `(folder, True)` for a completed folder of the same config instead of training again."""
+    parent = Path(output_dir) / FOLDER
+    if reuse and (found := find_pretraining(config, parent)) is not None:
+        return found, True
+    location = complete_aclimdb(locate(DataConfig(source="aclimdb", path=config.corpus.path)), DataConfig())
+    run = new_folder(parent, config.name, what="pretraining run folder")
+    save_pretrain_config(config, run / "config.yaml")
+    out(f"pretraining {config.method} into {run}")
+    with status.tracking(run, config.name):
+        figures = pretrain_word2vec(config, run, Path(location.path), Path(location.word_index), out)
+        write_json(
+            run / "metrics.json",
+            {
+                "method": config.method,
+                **figures,
+                "machine": machine(with_gpus=False),
+                "versions": {"python": platform.python_version(), "gensim": metadata.version("gensim")},
+                "commit": commit(),
+            },
+        )
+    return run, False
+
+
+def find_pretraining(config: PretrainConfig, parent: Path) -> Path | None:
+    """The newest completed pretraining folder under `parent` whose `config.yaml` is `config`'s."""
+    wanted = config.to_dict()
+    for folder in sorted(parent.glob(f"{config.name}-*"), reverse=True):
+        if status.state_of(folder) != "completed" or not (folder / VECTORS_FILE).is_file():
+            continue
+        try:
+            if read_yaml(folder / "config.yaml") == wanted:
+                return folder
+        except UserError:
+            continue
+    return None
+
+
+def is_pretraining_folder(path: Path) -> bool:
+    return (Path(path) / "config.yaml").is_file() and (Path(path) / VECTORS_FILE).is_file()
+
+
+def resolve_pretrained(value: str, output_dir: str | Path = "outputs", out: Callable[[str], None] = say) -> Path:
+    """The pretraining folder `model.pretrained: value` names: the folder itself, or the run of the
+    pretraining config of that name (reused when one completed, trained first otherwise)."""
+    path = Path(value).expanduser()
+    if path.is_dir():
+        if not is_pretraining_folder(path):
+            raise RunError(f"{path}: not a pretraining run: expected config.yaml and {VECTORS_FILE}, received neither.")
+        return path
+    folder, reused = pretrain(load_pretrain_config(value), output_dir, reuse=True, out=out)
+    out(f"{'reusing' if reused else 'pretrained'} {folder} for model.pretrained={value}")
+    return folder
