@@ -65,6 +65,8 @@ def test_reproduce_skips_finished_runs_and_writes_the_results(real_data: Path, t
         str(tmp_path / "runs"),
         "--results",
         str(tmp_path / "RESULTS.md"),
+        "--starts",
+        "scratch",
         *[arg for item in SMOKE for arg in ("--set", item)],
     ]
     assert reproduce_main(argv) == 0
@@ -76,8 +78,8 @@ def test_reproduce_skips_finished_runs_and_writes_the_results(real_data: Path, t
     assert {run: (run / "metrics.json").stat().st_mtime_ns for run in runs} == stamps
     results = (tmp_path / "RESULTS.md").read_text()
     assert "Not full-data results" in results
-    (row,) = [line for line in results.splitlines() if line.startswith("| `gru` |")]
+    (row,) = [line for line in results.splitlines() if line.startswith("| `gru` | gru | scratch |")]
     assert " ± " in row and "| 2 |" in row and "| 0.89 |" in row
-    assert "| no |" in row and "Goals not met: gru. What was tried" in results  # a smoke run is far below 0.89
+    assert "| no |" in row and "Goals not met: gru (scratch). What was tried" in results  # far below 0.89
     for seed in (1, 2):
         assert f"--set train.seed={seed}`" in results

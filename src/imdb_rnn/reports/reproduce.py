@@ -1,24 +1,27 @@
-"""Train every shipped config on the full data with fixed seeds and write `docs/RESULTS.md`.
+"""Train shipped configs on the full data with fixed seeds — from scratch and from each pretraining —
+and write `docs/RESULTS.md` from the ledger of every run measured so far (`imdb_rnn.reports.results`).
 
-    imdb-rnn reproduce                      # every config in configs/, seeds 1 2 3
-    imdb-rnn reproduce --configs lstm gru   # some of them
+    imdb-rnn reproduce                                   # every config in configs/, seeds 1 2 3, both starts
+    imdb-rnn reproduce --configs lstm gru --starts word2vec
 
 It can be stopped and started again: a run whose resolved config matches a completed run folder
 under `--output-dir` is not trained again, and an interrupted or crashed one is resumed (the
-sweep's `reuse`, see `imdb_rnn.training.sweep`).
+sweep's `reuse`, see `imdb_rnn.training.sweep`). A pretraining the runs start from is reused the same way.
 """
 
 from __future__ import annotations
 
-import statistics
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 
-from imdb_rnn.config import load_config
+from imdb_rnn.config import Config, load_config, read_yaml
+from imdb_rnn.config.pretraining import pretrained_shape
 from imdb_rnn.environment import CHECKOUT, commit, machine
+from imdb_rnn.files import write_text
+from imdb_rnn.reports.results import SCRATCH, merge, pretraining_record, results_markdown, run_record
 from imdb_rnn.training.sweep import Outcome, run_all
 
-# Goals on the 25,000 test reviews (issue 7) and the published figures they stand beside.
+# Goals on the 25,000 test reviews (issues 7 and 12) and the published figures they stand beside.
 GOALS = {
     "simple_rnn": (0.86, "≈0.85 (Chollet, *Deep Learning with Python*, validation)"),
     "lstm": (0.89, "≈0.89 (Chollet, validation)"),
@@ -30,6 +33,52 @@ GOALS = {
     "best": (0.91, "0.906 (bag of bigrams, Keras fastText example)"),
     "baseline_bigrams": (0.90, "0.9056 (Keras fastText example, bigrams)"),
 }
+PRETRAINED_GOALS = {  # issue 12: every architecture past the bag of bigrams once pretrained
+    "simple_rnn": (0.88, ""),
+    "best": (0.93, "0.9276 (Dai & Le 2015, SA-LSTM)"),
+    "lstm": (0.90, "0.900 (Dai & Le 2015, LSTM with word2vec vectors)"),
+}
+YARDSTICK = "bag_of_ngrams"  # its row stays the plain recipe: no pretrained start
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One (config, start, seed) of a reproduction: `extra` are the overrides the start adds."""
+
+    path: Path
+    start: str
+    extra: tuple[str, ...]
+    config: Config
+
+
+def start_overrides(config: Config, start: str) -> tuple[str, ...] | None:
+    """The overrides that start `config` from the pretraining `start` (its embedding size included),
+    `()` for scratch, None where the start does not apply (the bag-of-bigrams yardstick)."""
+    if start == SCRATCH:
+        return ()
+    if config.model.architecture == YARDSTICK:
+        return None
+    _, size = pretrained_shape(start, "--starts")
+    extra = [f"model.pretrained={start}"]
+    if config.model.params.get("embedding_dim") != size:
+        extra.append(f"model.embedding_dim={size}")
+    return tuple(extra)
+
+
+def plan(
+    paths: list[Path], seeds: tuple[int, ...], starts: tuple[str, ...], overrides: list[str] = ()
+) -> list[Planned]:
+    """Every (config, start, seed), each config loaded and checked before anything trains."""
+    planned = []
+    for path in paths:
+        for start in starts:
+            extra = start_overrides(load_config(path, overrides), start)
+            if extra is None:
+                continue
+            for seed in seeds:
+                config = load_config(path, [*overrides, *extra, f"train.seed={seed}"])
+                planned.append(Planned(path, Path(start).stem if start.endswith(".yaml") else start, extra, config))
+    return planned
 
 
 def reproduce(
@@ -37,67 +86,58 @@ def reproduce(
     seeds: tuple[int, ...] = (1, 2, 3),
     output_dir: Path = Path("outputs/reproduce"),
     overrides: list[str] = (),
-) -> list[Outcome]:
-    """Trains (or resumes) what is missing, one run after another; returns every (config, seed).
+    starts: tuple[str, ...] = (SCRATCH,),
+) -> list[tuple[Planned, Outcome]]:
+    """Trains (or resumes) what is missing, one run after another; returns every (config, start, seed).
     `overrides` (`section.key=value`) shrink the runs for smoke tests; the results then say so."""
-    configs = [load_config(path, [*overrides, f"train.seed={seed}"]) for path in paths for seed in seeds]
-    return run_all(configs, output_dir, reuse=True)
+    planned = plan(paths, seeds, starts, overrides)
+    return list(zip(planned, run_all([p.config for p in planned], output_dir, reuse=True)))
 
 
-def command(path: Path, seed: int, overrides: tuple[str, ...] | list[str] = ()) -> str:
-    """The command that trains one (config, seed) of the reproduction by itself."""
+def command(planned: Planned, overrides: tuple[str, ...] | list[str] = ()) -> str:
+    """The command that trains one (config, start, seed) of the reproduction by itself."""
+    path = planned.path
     shown = path.resolve().relative_to(CHECKOUT) if path.resolve().is_relative_to(CHECKOUT) else path
-    sets = " ".join(f"--set {override}" for override in (*overrides, f"train.seed={seed}"))
-    return f"imdb-rnn train --config {shown} {sets}"
+    sets = [*overrides, *planned.extra, f"train.seed={planned.config.train.seed}"]
+    return f"imdb-rnn train --config {shown} " + " ".join(f"--set {item}" for item in sets)
 
 
-def results_markdown(outcomes: list[Outcome], paths: dict[str, Path], overrides: list[str] = ()) -> str:
-    """`docs/RESULTS.md`: one row per config (mean ± std over seeds), then one row per completed run.
-    `paths` maps each config's name to its file (for the commands); `overrides` shrank the runs."""
-    outcomes = [outcome for outcome in outcomes if outcome.state == "completed"]
-    by_config: dict[str, list[Outcome]] = {}
-    for outcome in outcomes:
-        by_config.setdefault(outcome.config.name, []).append(outcome)
-    lines = [
-        "# Results",
-        "",
-        f"Generated by `imdb-rnn reproduce` on {machine()}, {datetime.now():%Y-%m-%d}, commit "
-        f"{commit()}. Every number is accuracy on the official 25,000-review test set, of the model of "
-        "the best epoch by validation accuracy (validation: 20% of the training reviews, seeded); "
-        "seconds per epoch include the validation pass.",
-        "",
-        *([f"**Not full-data results**: every run was shrunk with `{' '.join(overrides)}`.", ""] if overrides else []),
-        "| config | architecture | test accuracy (mean ± std) | runs | goal | met | published | best epoch | epochs run | s/epoch | parameters |",
-        "|---|---|---:|---:|---:|:---:|---|---:|---:|---:|---:|",
-    ]
-    missed = []
-    for name, group in by_config.items():
-        accuracies = [o.metrics["test_accuracy"] for o in group]
-        mean = statistics.mean(accuracies)
-        spread = f" ± {statistics.stdev(accuracies):.4f}" if len(accuracies) > 1 else ""
-        goal, published = GOALS.get(name, (None, ""))
-        if goal is not None and mean < goal:
-            missed.append(name)
-        lines.append(
-            f"| `{name}` | {group[0].config.model.architecture} | **{mean:.4f}**{spread} | {len(group)} "
-            f"| {goal or '-'} | {'-' if goal is None else ('yes' if mean >= goal else 'no')} | {published or '-'} "
-            f"| {_joined(o.metrics['best_epoch'] for o in group)} | {_joined(o.metrics['epochs_run'] for o in group)} "
-            f"| {statistics.median(o.metrics['median_epoch_seconds'] for o in group):.1f} "
-            f"| {group[0].metrics['parameters']:,} |"
+def record(done: list[tuple[Planned, Outcome]], ledger: Path, overrides: list[str] = ()) -> dict:
+    """Adds the completed runs of `done` (and the pretrainings they started from) to the ledger file."""
+    where, head = machine(), commit()
+    runs, pretrainings = [], []
+    for planned, outcome in done:
+        if outcome.state != "completed":
+            continue
+        row = run_record(
+            outcome.run,
+            planned.config.name,
+            planned.start,
+            planned.config.train.seed,
+            command(planned, overrides),
+            where,
+            head,
         )
-    if missed:
-        lines += ["", f"Goals not met: {', '.join(missed)}. What was tried to reach them: [TUNING.md](TUNING.md)."]
-    lines += ["", "Each run, and the command that trains it (with `IMDB_DATA_DIR` pointing at the data):", ""]
-    lines += ["| run | test accuracy | best epoch | epochs run | s/epoch | command |", "|---|---:|---:|---:|---:|---|"]
-    for outcome in outcomes:
-        metrics = outcome.metrics
-        lines.append(
-            f"| `{outcome.run.name}` | {metrics['test_accuracy']:.4f} | {metrics['best_epoch']} | {metrics['epochs_run']} "
-            f"| {metrics['median_epoch_seconds']:.1f} "
-            f"| `{command(paths[outcome.config.name], outcome.config.train.seed, overrides)}` |"
-        )
-    return "\n".join(lines) + "\n"
+        runs.append({**row, "overrides": " ".join(overrides)} if overrides else row)
+        if outcome.config.model.pretrained is not None:
+            if (cost := pretraining_record(Path(read_pretrained(outcome.run)))) is not None:
+                pretrainings.append(cost)
+    return merge(ledger, runs, pretrainings)
 
 
-def _joined(values) -> str:
-    return ", ".join(str(v) for v in values)
+def read_pretrained(run: Path) -> str:
+    """The pretraining folder a run started from, as its `config.yaml` records it."""
+    return str(read_yaml(run / "config.yaml")["model"]["pretrained"])
+
+
+def goal(name: str, start: str) -> tuple[float | None, str]:
+    """`(goal, published figure)` of a config from a start; no goal for a config without one."""
+    if start == SCRATCH:
+        return GOALS.get(name, (None, ""))
+    return PRETRAINED_GOALS.get(name, (0.90, "")) if name in GOALS and name != "baseline_bigrams" else (None, "")
+
+
+def write_results(ledger: dict, results: Path) -> None:
+    """`results` (docs/RESULTS.md) from the whole ledger."""
+    results.parent.mkdir(parents=True, exist_ok=True)
+    write_text(results, results_markdown(ledger, goal))

@@ -22,7 +22,7 @@ import yaml
 from imdb_rnn.config import Config, find_config, load_config
 from imdb_rnn.data.sources import locate
 from imdb_rnn.errors import ConfigError, RunFailed, UserError, show
-from imdb_rnn.files import read_json
+from imdb_rnn.files import read_json, stamp_of
 from imdb_rnn.runs import status
 from imdb_rnn.training.recipe import compile_model, resume, train
 from imdb_rnn.training.records import summary
@@ -78,14 +78,21 @@ def plan(patterns: list[str], seeds: list[int] | None, overrides: list[str]) -> 
 
 
 def find_run(output_dir: Path, config: Config) -> Path | None:
-    """The newest run folder under `output_dir` trained with exactly `config` (any state)."""
+    """The newest run folder under `output_dir` trained with exactly `config` (any state). A config
+    whose `model.pretrained` names a pretraining config matches a run that started from a folder of it."""
     wanted = config.to_dict()
     for folder in sorted(Path(output_dir).glob(f"{config.name}-*"), reverse=True):
         try:
-            if yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8")) == wanted:
-                return folder
+            found = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError):
             continue
+        if isinstance(found, dict) and isinstance(found.get("model"), dict):
+            pretrained = found["model"].get("pretrained")
+            stamp = stamp_of(Path(pretrained)) if isinstance(pretrained, str) else None
+            if stamp is not None and stamp[0] == wanted["model"]["pretrained"]:
+                found["model"]["pretrained"] = wanted["model"]["pretrained"]
+        if found == wanted:
+            return folder
     return None
 
 

@@ -1,0 +1,55 @@
+"""`imdb-rnn reproduce` from scratch and from a pretraining, and its ledger (docs/RESULTS.json) that
+keeps every run measured, on the tiny corpus (seconds)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import TINY_NUM_WORDS, TINY_OVERRIDES, run_command, write
+
+
+def tiny_pretraining(folder: Path, corpus: Path) -> Path:
+    """A pretraining config that fits the tiny classifier (8 dimensions, `TINY_NUM_WORDS` rows)."""
+    return write(
+        folder / "tiny_w2v.yaml",
+        f"corpus:\n  path: {corpus}\n  num_words: {TINY_NUM_WORDS}\n"
+        "word2vec:\n  vector_size: 8\n  min_count: 1\n  epochs: 2\n",
+    )
+
+
+def test_reproduce_measures_each_start_and_merges_later_runs_into_the_results(
+    tiny_corpus: Path, tmp_path: Path, capsys
+) -> None:
+    start = tiny_pretraining(tmp_path, tiny_corpus)
+    results, output = tmp_path / "docs" / "RESULTS.md", tmp_path / "runs"
+    common = ["--output-dir", str(output), "--results", str(results)]
+    common += [
+        arg for item in [*TINY_OVERRIDES, f"data.path={tiny_corpus}", "train.epochs=2"] for arg in ("--set", item)
+    ]
+    argv = ["--configs", "lstm", "--seeds", "1", "2", "--starts", "scratch", str(start), *common]
+    assert run_command("reproduce", argv) == 0
+    assert len(list((output / "pretrain").iterdir())) == 1  # one pretraining, reused by the second seed
+    ledger = json.loads(results.with_suffix(".json").read_text(encoding="utf-8"))
+    assert sorted((r["start"], r["seed"]) for r in ledger["runs"]) == [
+        ("scratch", 1),
+        ("scratch", 2),
+        ("tiny_w2v", 1),
+        ("tiny_w2v", 2),
+    ]
+    (cost,) = ledger["pretraining"]
+    assert cost["name"] == "tiny_w2v" and cost["reviews"] == 160 and cost["minutes"] >= 0
+    text = results.read_text(encoding="utf-8")
+    assert "Not full-data results" in text
+    assert [line.split("|")[3].strip() for line in text.splitlines() if line.startswith("| `lstm` |")] == [
+        "scratch",
+        "tiny_w2v",
+    ]
+    assert f"--set model.pretrained={start} --set train.seed=2`" in text
+    assert "| tiny_w2v (word2vec) |" in text  # the pretraining's cost
+
+    assert run_command("reproduce", ["--configs", "gru", "--seeds", "1", "--starts", "scratch", *common]) == 0
+    text = results.read_text(encoding="utf-8")
+    rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| `")]
+    assert rows.count("`lstm`") == 2 and rows.count("`gru`") == 1  # the earlier runs stay in the table
+    assert len(json.loads(results.with_suffix(".json").read_text(encoding="utf-8"))["runs"]) == 5
