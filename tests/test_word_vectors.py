@@ -132,9 +132,15 @@ def test_a_pretraining_config_is_not_a_classifier_config() -> None:
             ["model.pretrained=word2vec", "data.num_words=40000"],
             r"expected data.num_words <= 30000 .*received num_words=40000",
         ),
-        (["model.unfreeze_embedding_after=2"], r"expected model.embedding_trainable: false with it"),
-        (["model.embedding_trainable=false", "model.unfreeze_embedding_after=10"], r"fewer than train.epochs=10"),
-        (["model.embedding_trainable=maybe"], r"model.embedding_trainable.*expected true or false"),
+        (
+            ["model.pretrained=word2vec", "model.unfreeze_after=2"],
+            r"expected model.pretrained_trainable: false with it",
+        ),
+        (
+            ["model.pretrained=word2vec", "model.pretrained_trainable=false", "model.unfreeze_after=10"],
+            r"fewer than train.epochs=10",
+        ),
+        (["model.pretrained_trainable=maybe"], r"model.pretrained_trainable.*expected true or false"),
     ],
 )
 def test_pretrained_embedding_keys_are_checked_together(overrides: list[str], message: str) -> None:
@@ -157,7 +163,7 @@ def embedding_after(tiny_corpus: Path, tiny_vectors: Path, tmp_path: Path, extra
 
 
 def test_a_frozen_pretrained_embedding_keeps_the_vectors(tiny_corpus: Path, tiny_vectors: Path, tmp_path: Path) -> None:
-    extra = ["model.embedding_trainable=false", "train.epochs=2"]
+    extra = ["model.pretrained_trainable=false", "train.epochs=2"]
     run, embedding = embedding_after(tiny_corpus, tiny_vectors, tmp_path, extra)
     np.testing.assert_array_equal(embedding, load_vectors(tiny_vectors))
     assert load_config(run / "config.yaml").model.pretrained == str(tiny_vectors)  # the folder it started from
@@ -186,18 +192,18 @@ def test_a_trainable_pretrained_embedding_starts_from_the_vectors(
 def test_unfreezing_trains_the_embedding_from_the_chosen_epoch(
     tiny_corpus: Path, tiny_vectors: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from imdb_rnn.training.callbacks import UnfreezeEmbedding
+    from imdb_rnn.training.pretrained import UnfreezePretrained
 
     at_epoch_begin = {}
-    real = UnfreezeEmbedding.on_epoch_begin
+    real = UnfreezePretrained.on_epoch_begin
 
     def record(self, epoch: int, logs=None) -> None:
         real(self, epoch, logs)
         layer = self.model.get_layer("embedding")
         at_epoch_begin[epoch] = (layer.trainable, layer.get_weights()[0].copy())
 
-    monkeypatch.setattr(UnfreezeEmbedding, "on_epoch_begin", record)
-    extra = ["model.embedding_trainable=false", "model.unfreeze_embedding_after=2", "train.epochs=4"]
+    monkeypatch.setattr(UnfreezePretrained, "on_epoch_begin", record)
+    extra = ["model.pretrained_trainable=false", "model.unfreeze_after=2", "train.epochs=4"]
     _, embedding = embedding_after(tiny_corpus, tiny_vectors, tmp_path, extra)
     vectors = load_vectors(tiny_vectors)
     assert [at_epoch_begin[epoch][0] for epoch in range(4)] == [False, False, True, True]

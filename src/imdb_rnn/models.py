@@ -63,6 +63,28 @@ def build_model(architecture: str, params: Mapping[str, Any], vocab_size: int) -
     return get(architecture)(vocab_size, **params)
 
 
+def encoder_cell(architecture: str, params: Mapping[str, Any]) -> str | None:
+    """The cell of the recurrent layer(s) reading the embedding directly (what a pretrained language
+    model can initialise), or None when something else reads it (a convolution, an average)."""
+    if architecture in CELLS:
+        return architecture
+    if architecture in ("stacked", "bidirectional", "dropout"):
+        return params.get("cell", "lstm")
+    return None
+
+
+def encoder_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """The recurrent layers of `model` in order from the embedding up; of a bidirectional layer, its
+    forward half (the direction a language model reads in)."""
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, layers.Bidirectional):
+            found.append(layer.forward_layer)
+        elif isinstance(layer, layers.RNN):
+            found.append(layer)
+    return found
+
+
 # Shared pieces ---------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from imdb_rnn.config.pretraining import pretrained_shape
+from imdb_rnn.config.pretraining import pretrained_spec
 from imdb_rnn.config.sections import Config
 from imdb_rnn.errors import ConfigError, show
 
@@ -58,41 +58,72 @@ def convolution_fits_sequence(config: Config, origin: Origin) -> None:
             )
 
 
-def unfreezing_needs_frozen_embedding(config: Config, origin: Origin) -> None:
-    """`model.unfreeze_embedding_after` unfreezes a frozen embedding within `train.epochs`."""
+def freezing_needs_pretrained_layers(config: Config, origin: Origin) -> None:
+    """`model.pretrained_trainable`, `unfreeze_after` and `gradual_unfreezing` act on pretrained layers:
+    they need `model.pretrained`, a frozen start to unfreeze, and an epoch within `train.epochs`."""
     model, epochs = config.model, config.train.epochs
-    after = model.unfreeze_embedding_after
+    changed = [key for key, default in FREEZING_DEFAULTS.items() if getattr(model, key) != default]
+    if model.pretrained is None and changed:
+        raise ConfigError(
+            f"{origin('model', changed[0])}: `model.{changed[0]}` acts on pretrained layers: expected "
+            f"model.pretrained with it, received pretrained=null."
+        )
+    if model.gradual_unfreezing and model.unfreeze_after is None:
+        raise ConfigError(
+            f"{origin('model', 'gradual_unfreezing')}: `model.gradual_unfreezing` unfreezes one layer a epoch: "
+            f"expected model.unfreeze_after (the first epoch to unfreeze) with it, received unfreeze_after=null."
+        )
+    after = model.unfreeze_after
     if after is None:
         return
-    where = origin("model", "unfreeze_embedding_after")
-    if model.embedding_trainable:
+    where = origin("model", "unfreeze_after")
+    if model.pretrained_trainable:
         raise ConfigError(
-            f"{where}: `model.unfreeze_embedding_after` unfreezes a frozen embedding: expected "
-            f"model.embedding_trainable: false with it, received embedding_trainable=true."
+            f"{where}: `model.unfreeze_after` unfreezes frozen pretrained layers: expected "
+            f"model.pretrained_trainable: false with it, received pretrained_trainable=true."
         )
     if after >= epochs:
         raise ConfigError(
-            f"{where}: `model.unfreeze_embedding_after` is past the last epoch: expected fewer than "
-            f"train.epochs={epochs}, received unfreeze_embedding_after={after}."
+            f"{where}: `model.unfreeze_after` is past the last epoch: expected fewer than "
+            f"train.epochs={epochs}, received unfreeze_after={after}."
         )
 
 
-def pretrained_vectors_fit(config: Config, origin: Origin) -> None:
-    """`model.pretrained` vectors have `model.embedding_dim` dimensions and a row for each of `data.num_words` ids."""
+FREEZING_DEFAULTS = {"pretrained_trainable": True, "unfreeze_after": None, "gradual_unfreezing": False}
+
+
+def pretrained_layers_fit(config: Config, origin: Origin) -> None:
+    """`model.pretrained` vectors have `model.embedding_dim` dimensions and a row for each of `data.num_words`
+    ids; a language model's recurrent layers have the cell and `model.units` of the classifier's encoder."""
+    from imdb_rnn.models import encoder_cell  # Keras: only when a config is checked
+
     if config.model.pretrained is None:
         return
-    where = origin("model", "pretrained")
-    rows, size = pretrained_shape(config.model.pretrained, where)
-    dimensions = config.model.params.get("embedding_dim")
-    if dimensions != size:
+    where, name = origin("model", "pretrained"), config.model.pretrained
+    spec = pretrained_spec(name, where)
+    params = config.model.params
+    if params.get("embedding_dim") != spec.embedding_dim:
         raise ConfigError(
-            f"{where}: the pretrained vectors do not fit the embedding: expected model.embedding_dim={size} "
-            f"(the vector size of {config.model.pretrained}), received embedding_dim={dimensions}."
+            f"{where}: the pretrained embedding does not fit: expected model.embedding_dim={spec.embedding_dim} "
+            f"(the vector size of {name}), received embedding_dim={params.get('embedding_dim')}."
         )
-    if config.data.num_words > rows:
+    if config.data.num_words > spec.rows:
         raise ConfigError(
-            f"{where}: the pretrained vectors do not cover the vocabulary: expected data.num_words <= {rows} "
-            f"(the rows of {config.model.pretrained}), received num_words={config.data.num_words}."
+            f"{where}: the pretrained embedding does not cover the vocabulary: expected data.num_words <= {spec.rows} "
+            f"(the rows of {name}), received num_words={config.data.num_words}."
+        )
+    if not spec.num_layers:
+        return
+    cell = encoder_cell(config.model.architecture, params)
+    if cell != spec.cell or params.get("units") != spec.units:
+        received = (
+            f"architecture {config.model.architecture} (no recurrent layer on the embedding)"
+            if cell is None
+            else f"architecture {config.model.architecture} with cell {cell} and units={params.get('units')}"
+        )
+        raise ConfigError(
+            f"{where}: the language model's encoder does not fit: expected a recurrent classifier (lstm, gru, "
+            f"stacked, bidirectional, dropout) with cell {spec.cell} and model.units={spec.units}, received {received}."
         )
 
 
@@ -100,8 +131,8 @@ CHECKS = [
     validation_split_leaves_examples,
     post_padding_needs_mask,
     convolution_fits_sequence,
-    unfreezing_needs_frozen_embedding,
-    pretrained_vectors_fit,
+    freezing_needs_pretrained_layers,
+    pretrained_layers_fit,
 ]
 
 

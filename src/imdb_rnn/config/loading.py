@@ -24,7 +24,7 @@ from imdb_rnn.config.reading import (
     read_yaml,
     shipped_configs,
 )
-from imdb_rnn.config.sections import EMBEDDING_KEYS, Config, DataConfig, ModelConfig, TrainConfig
+from imdb_rnn.config.sections import PRETRAINING_KEYS, Config, DataConfig, ModelConfig, TrainConfig
 from imdb_rnn.errors import ConfigError, show
 from imdb_rnn.files import write_text
 from imdb_rnn.schema import check, unknown_key
@@ -109,12 +109,12 @@ def _check_model(values: dict[str, Any], origin) -> ModelConfig:
     values = dict(values)
     architecture = values.pop("architecture", ModelConfig.architecture)
     models.get(architecture, where=origin("model", "architecture"))
-    options = {key: values.pop(key) for key in EMBEDDING_KEYS if key in values}
+    options = {key: values.pop(key) for key in PRETRAINING_KEYS if key in values}
     spec = models.parameters(architecture)
     params = {}
     for key, value in values.items():
         if key not in spec:
-            raise unknown_key(origin("model", key), f"model.{key}", ["architecture", *spec, *EMBEDDING_KEYS])
+            raise unknown_key(origin("model", key), f"model.{key}", ["architecture", *spec, *PRETRAINING_KEYS])
         params[key] = check(origin("model", key), f"model.{key}", value, spec[key][0])
     defaults = {key: default for key, (_, default) in spec.items()}
     hints = typing.get_type_hints(ModelConfig, include_extras=True)

@@ -50,7 +50,49 @@ class Word2VecConfig:
     seed: NonNegativeInt = 1
 
 
-METHODS = {"word2vec": Word2VecConfig}
+@dataclass(frozen=True)
+class LanguageModelConfig:
+    """A recurrent language model (next-word prediction) whose embedding and recurrent layers become a
+    classifier's encoder: `cell`, `units` and `embedding_dim` must match the classifier's."""
+
+    cell: Literal["lstm", "gru"] = "lstm"
+    embedding_dim: PositiveInt = 64
+    units: PositiveInt = 64
+    num_layers: PositiveInt = 1  # a stacked classifier takes as many of them as it has layers
+    sequence_length: PositiveInt = 64  # words per training window (backpropagation through time)
+    dropout: Annotated[float, Range(0, 1, max_inclusive=False)] = 0.1  # on the recurrent outputs
+    batch_size: PositiveInt = 64
+    epochs: PositiveInt = 1
+    learning_rate: Annotated[float, Range(min=0, min_inclusive=False)] = 2e-3  # Adam, clipnorm 1
+    validation_share: Annotated[float, Range(0, 1, min_inclusive=False, max_inclusive=False)] = 0.02
+    seed: NonNegativeInt = 1
+
+
+METHODS = {"word2vec": Word2VecConfig, "language_model": LanguageModelConfig}
+
+
+@dataclass(frozen=True)
+class PretrainedSpec:
+    """What a pretraining gives a classifier: `rows` × `embedding_dim` vectors, and for a language
+    model `num_layers` recurrent layers of `cell` with `units` (`num_layers == 0` for word vectors)."""
+
+    method: str
+    rows: int
+    embedding_dim: int
+    cell: str | None = None
+    units: int | None = None
+    num_layers: int = 0
+
+
+def spec_of(method: str, corpus: dict[str, Any], settings: dict[str, Any]) -> PretrainedSpec:
+    defaults = dataclasses.asdict(METHODS[method]())
+    settings = {**defaults, **settings}
+    rows = corpus.get("num_words", CorpusConfig.num_words)
+    if method == "word2vec":
+        return PretrainedSpec(method, rows, settings["vector_size"])
+    return PretrainedSpec(
+        method, rows, settings["embedding_dim"], settings["cell"], settings["units"], settings["num_layers"]
+    )
 
 
 @dataclass(frozen=True)
@@ -128,23 +170,22 @@ def save_pretrain_config(config: PretrainConfig, path: Path) -> None:
     write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
 
 
-def pretrained_shape(value: str, where: str) -> tuple[int, int]:
-    """`(rows, vector_size)` of the vectors `model.pretrained: value` gives — from the pretraining run
-    folder's `config.yaml`, or from the pretraining config of that name — without training anything.
-    A one-line `ConfigError` naming `where` when `value` is neither."""
+def pretrained_spec(value: str, where: str) -> PretrainedSpec:
+    """What `model.pretrained: value` gives a classifier — read from the pretraining run folder's
+    `config.yaml`, or from the pretraining config of that name — without training anything. A one-line
+    `ConfigError` naming `where` when `value` is neither."""
     path = Path(value).expanduser()
     if path.is_dir():
         raw = read_yaml(path / "config.yaml") if (path / "config.yaml").is_file() else {}
         method = next((name for name in METHODS if isinstance(raw.get(name), dict)), None)
-        corpus, settings = raw.get("corpus"), raw.get(method) if method else None
-        if not isinstance(corpus, dict) or not isinstance(settings, dict):
+        corpus = raw.get("corpus")
+        if method is None or not isinstance(corpus, dict):
             raise ConfigError(
                 f"{where}: invalid value for `model.pretrained`: expected a pretraining run folder (made by "
                 f"`imdb-rnn pretrain`, with its config.yaml) or a pretraining config name, received the folder "
                 f"{show(value)}."
             )
-        defaults = METHODS[method]()
-        return corpus.get("num_words", CorpusConfig.num_words), settings.get("vector_size", defaults.vector_size)
+        return spec_of(method, corpus, raw[method])
     try:
         config = load_pretrain_config(value)
     except ConfigError as error:
@@ -155,4 +196,4 @@ def pretrained_shape(value: str, where: str) -> tuple[int, int]:
             f"{where}: invalid value for `model.pretrained`: expected a pretraining run folder or a pretraining "
             f"config ({available}, or a path), received {show(value)}."
         ) from None
-    return config.corpus.num_words, config.settings.vector_size
+    return spec_of(config.method, dataclasses.asdict(config.corpus), dataclasses.asdict(config.settings))

@@ -56,27 +56,30 @@ class TrainConfig:
 class ModelConfig:
     """`architecture` names a builder in `imdb_rnn.models`; `params` are that builder's keywords.
 
-    The other keys say how the embedding starts, for every architecture: `pretrained` names a
-    pretraining run folder or a pretraining config (`configs/pretrain/`; its run is reused, or trained
-    first), whose vectors replace the embedding's first `data.num_words` rows."""
+    The other keys say how the model starts, for every architecture: `pretrained` names a pretraining run
+    folder or a pretraining config (`configs/pretrain/`; its run is reused, or trained first). Word vectors
+    replace the embedding's first `data.num_words` rows; a language model also gives its recurrent layers
+    to the classifier's first ones. Those pretrained layers can start frozen and unfreeze later (all at
+    once, or one a epoch from the top down: ULMFiT's gradual unfreezing)."""
 
     architecture: str = "lstm"
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     pretrained: str | None = None  # e.g. word2vec, or outputs/pretrain/word2vec-<time>
-    embedding_trainable: bool = True  # false: the embedding stays as initialised (frozen)
-    unfreeze_embedding_after: PositiveInt | None = None  # a frozen embedding trains from this epoch on
+    pretrained_trainable: bool = True  # false: the pretrained layers start frozen
+    unfreeze_after: PositiveInt | None = None  # frozen pretrained layers train from the epoch after this one
+    gradual_unfreezing: bool = False  # from then on, one pretrained layer more each epoch, the top one first
 
     def __post_init__(self) -> None:  # a read-only view of a private copy: frozen all the way down
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"architecture": self.architecture, **self.params, **self.embedding_options()}
+        return {"architecture": self.architecture, **self.params, **self.pretraining_options()}
 
-    def embedding_options(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in EMBEDDING_KEYS}
+    def pretraining_options(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in PRETRAINING_KEYS}
 
 
-EMBEDDING_KEYS = ("pretrained", "embedding_trainable", "unfreeze_embedding_after")
+PRETRAINING_KEYS = ("pretrained", "pretrained_trainable", "unfreeze_after", "gradual_unfreezing")
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ class Config:
         }
         if "model" in sections:
             values = dict(sections["model"])
-            options = {key: values.pop(key) for key in EMBEDDING_KEYS if key in values}
+            options = {key: values.pop(key) for key in PRETRAINING_KEYS if key in values}
             changed["model"] = dataclasses.replace(self.model, params={**self.model.params, **values}, **options)
         return dataclasses.replace(self, name=self.name if name is None else name, **changed)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imdb_rnn.config import Config, load_config, read_yaml
-from imdb_rnn.config.pretraining import pretrained_shape
+from imdb_rnn.config.pretraining import pretrained_spec
 from imdb_rnn.environment import CHECKOUT, commit, machine
 from imdb_rnn.files import write_text
 from imdb_rnn.reports.results import SCRATCH, merge, pretraining_record, results_markdown, run_record
@@ -58,7 +58,7 @@ def start_overrides(config: Config, start: str) -> tuple[str, ...] | None:
         return ()
     if config.model.architecture == YARDSTICK:
         return None
-    _, size = pretrained_shape(start, "--starts")
+    size = pretrained_spec(start, "--starts").embedding_dim
     extra = [f"model.pretrained={start}"]
     if config.model.params.get("embedding_dim") != size:
         extra.append(f"model.embedding_dim={size}")

@@ -160,21 +160,3 @@ class StatusUpdate(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         status.update(self.run, epochs_completed=epoch + 1)
-
-
-class UnfreezeEmbedding(keras.callbacks.Callback):
-    """Makes the frozen layer `embedding` trainable from epoch `after` on (epochs counted from 0, so
-    `after=2` trains it from the third epoch), then traces the train step again so that it updates it.
-
-    The optimizer must already hold slots for the embedding (`recipe.compile_model` builds it with every
-    weight); a run resumed past `after` unfreezes the layer at its first epoch."""
-
-    def __init__(self, after: int) -> None:
-        super().__init__()
-        self.after = after
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        layer = self.model.get_layer("embedding")
-        if epoch >= self.after and not layer.trainable:
-            layer.trainable = True
-            self.model.make_train_function(force=True)

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from imdb_rnn.config import Config, load_config
 from imdb_rnn.data.pipeline import evaluation_batch_size, make_dataset
@@ -20,8 +19,8 @@ from imdb_rnn.evaluation.evaluate import predict_dataset, record_evaluation
 from imdb_rnn.evaluation.metrics import classification_metrics
 from imdb_rnn.models import build_model
 from imdb_rnn.pretraining.runs import resolve_pretrained
-from imdb_rnn.pretraining.word_vectors import load_vectors
 from imdb_rnn.runs import status
+from imdb_rnn.training import pretrained
 from imdb_rnn.training import records as runs
 from imdb_rnn.training.callbacks import (
     BestModel,
@@ -31,7 +30,6 @@ from imdb_rnn.training.callbacks import (
     NaNGuard,
     ResumableEarlyStopping,
     StatusUpdate,
-    UnfreezeEmbedding,
 )
 
 OPTIMIZERS = {
@@ -62,11 +60,8 @@ def compile_model(config: Config, steps_per_epoch: int | None = None) -> keras.M
     model.compile(
         optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"], jit_compile=config.train.jit_compile
     )
-    if config.model.unfreeze_embedding_after is not None:  # slots for the embedding before it unfreezes
-        embedding = model.get_layer("embedding")
-        embedding.trainable = True
-        optimizer.build(model.trainable_variables)
-        embedding.trainable = False
+    if config.model.unfreeze_after is not None:
+        pretrained.prepare_unfreezing(model, config)
     return model
 
 
@@ -81,17 +76,8 @@ def build(config: Config) -> keras.Model:
         model = build_model(config.model.architecture, config.model.params, config.data.num_words)
     finally:
         keras.mixed_precision.set_global_policy(previous)
-    model.get_layer("embedding").trainable = config.model.embedding_trainable
+    pretrained.freeze(model, config)
     return model
-
-
-def initialise_embedding(model: keras.Model, vectors: np.ndarray, num_words: int) -> None:
-    """Copies the pretrained `vectors` `(rows >= num_words, embedding_dim)` into the first `num_words`
-    rows of the layer `embedding` (a bag of n-grams keeps its bigram rows as they were initialised)."""
-    layer = model.get_layer("embedding")
-    (weights,) = layer.get_weights()
-    weights[:num_words] = vectors[:num_words]
-    layer.set_weights([weights])
 
 
 def datasets(splits: Splits, config: Config):
@@ -106,7 +92,9 @@ def datasets(splits: Splits, config: Config):
     )
 
 
-def callbacks(run: Path, config: Config, history: dict[str, list]) -> list[keras.callbacks.Callback]:
+def callbacks(
+    run: Path, config: Config, history: dict[str, list], model: keras.Model
+) -> list[keras.callbacks.Callback]:
     """The run's callbacks, in the order that makes a run resumable (see `imdb_rnn.callbacks`), plus
     TensorBoard logs in `tensorboard/` (per-epoch scalars only: no graph, histograms or profiling)."""
     chosen = [
@@ -120,8 +108,11 @@ def callbacks(run: Path, config: Config, history: dict[str, list]) -> list[keras
     ]
     if config.train.early_stopping is not None:
         chosen.append(ResumableEarlyStopping(config.train.early_stopping, history))
-    if config.model.unfreeze_embedding_after is not None:
-        chosen.insert(0, UnfreezeEmbedding(config.model.unfreeze_embedding_after))
+    if config.model.unfreeze_after is not None:
+        groups = [[layer.name for layer in group] for group in pretrained.layer_groups(model, config)]
+        chosen.insert(
+            0, pretrained.UnfreezePretrained(groups, config.model.unfreeze_after, config.model.gradual_unfreezing)
+        )
     return chosen
 
 
@@ -149,7 +140,7 @@ def train(
     train_data, validation_data, test_data = datasets(splits, config)
     model = compile_model(config, steps_per_epoch=int(train_data.cardinality()))
     if config.model.pretrained is not None and resume is None:
-        initialise_embedding(model, load_vectors(Path(config.model.pretrained)), config.data.num_words)
+        pretrained.initialise(model, Path(config.model.pretrained), config.data.num_words)
 
     run = Path(resume) if resume else runs.create_run_dir(output_dir, config.name)
     with status.tracking(run, config.name, resumed=resume is not None):
@@ -162,7 +153,7 @@ def train(
             train_data,
             validation_data=validation_data,
             epochs=config.train.epochs,
-            callbacks=callbacks(run, config, history),
+            callbacks=callbacks(run, config, history, model),
             shuffle=False,  # the training pipeline shuffles
             verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
         )

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import keras
-import yaml
 
 from imdb_rnn.config import Config, find_config, load_config
 from imdb_rnn.data.sources import locate
@@ -78,19 +77,18 @@ def plan(patterns: list[str], seeds: list[int] | None, overrides: list[str]) -> 
 
 
 def find_run(output_dir: Path, config: Config) -> Path | None:
-    """The newest run folder under `output_dir` trained with exactly `config` (any state). A config
+    """The newest run folder under `output_dir` trained with exactly `config` (any state). Each folder's
+    `config.yaml` is read with today's defaults (a key added since then takes its default), and a config
     whose `model.pretrained` names a pretraining config matches a run that started from a folder of it."""
     wanted = config.to_dict()
     for folder in sorted(Path(output_dir).glob(f"{config.name}-*"), reverse=True):
         try:
-            found = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
+            found = load_config(folder / "config.yaml", name=config.name).to_dict()
+        except UserError:
             continue
-        if isinstance(found, dict) and isinstance(found.get("model"), dict):
-            pretrained = found["model"].get("pretrained")
-            stamp = stamp_of(Path(pretrained)) if isinstance(pretrained, str) else None
-            if stamp is not None and stamp[0] == wanted["model"]["pretrained"]:
-                found["model"]["pretrained"] = wanted["model"]["pretrained"]
+        stamp = stamp_of(Path(found["model"]["pretrained"])) if found["model"]["pretrained"] else None
+        if stamp is not None and stamp[0] == wanted["model"]["pretrained"]:
+            found["model"]["pretrained"] = wanted["model"]["pretrained"]
         if found == wanted:
             return folder
     return None

@@ -1,0 +1,108 @@
+"""A classifier that starts from a pretraining (`model.pretrained`): which of its layers are pretrained,
+copying the weights in, freezing them, and unfreezing them during training.
+
+Pretrained layer groups, bottom-up: `[embedding]`, then for a language model one group per recurrent
+layer it gives (`imdb_rnn.models.encoder_layers`). ULMFiT's gradual unfreezing thaws them top-down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+
+from imdb_rnn.config import Config
+from imdb_rnn.config.pretraining import pretrained_spec
+from imdb_rnn.errors import RunError
+from imdb_rnn.models import encoder_layers
+from imdb_rnn.pretraining.word_vectors import load_vectors
+
+LANGUAGE_MODEL_FILE = "model.keras"  # the language model of a `language_model` pretraining run
+
+
+def layer_groups(model: keras.Model, config: Config) -> list[list[keras.layers.Layer]]:
+    """The pretrained layers of `model` in groups, bottom-up (empty without `model.pretrained`)."""
+    if config.model.pretrained is None:
+        return []
+    spec = pretrained_spec(config.model.pretrained, "model.pretrained")
+    return [[model.get_layer("embedding")], *([layer] for layer in encoder_layers(model)[: spec.num_layers])]
+
+
+def freeze(model: keras.Model, config: Config) -> None:
+    """Freezes the pretrained layers when `model.pretrained_trainable` is false (no-op otherwise)."""
+    if not config.model.pretrained_trainable:
+        for group in layer_groups(model, config):
+            for layer in group:
+                layer.trainable = False
+
+
+def prepare_unfreezing(model: keras.Model, config: Config) -> None:
+    """Builds the optimizer with slots for every weight, the frozen ones included, so that they can
+    start training mid-run (Keras optimizers refuse variables they were not built with)."""
+    groups = layer_groups(model, config)
+    frozen = [layer for group in groups for layer in group if not layer.trainable]
+    for layer in frozen:
+        layer.trainable = True
+    model.optimizer.build(model.trainable_variables)
+    for layer in frozen:
+        layer.trainable = False
+
+
+def initialise(model: keras.Model, folder: Path, num_words: int) -> None:
+    """Copies the pretraining in `folder` into `model`: the vectors into the embedding's first
+    `num_words` rows (a bag of n-grams keeps its bigram rows), a language model's recurrent layers into
+    the classifier's first ones."""
+    embedding = model.get_layer("embedding")
+    (weights,) = embedding.get_weights()
+    weights[:num_words] = load_vectors(folder)[:num_words]
+    embedding.set_weights([weights])
+    if not (Path(folder) / LANGUAGE_MODEL_FILE).is_file():
+        return
+    language_model = load_language_model(folder)
+    for source, target in zip(encoder_layers(language_model), encoder_layers(model)):
+        target.set_weights(source.get_weights())
+
+
+def load_language_model(folder: Path) -> keras.Model:
+    path = Path(folder) / LANGUAGE_MODEL_FILE
+    try:
+        return keras.models.load_model(path, compile=False)
+    except (OSError, ValueError) as error:
+        raise RunError(
+            f"{path}: cannot read the language model: expected the {LANGUAGE_MODEL_FILE} of `imdb-rnn pretrain`, "
+            f"received {str(error).splitlines()[0]}."
+        ) from None
+
+
+class UnfreezePretrained(keras.callbacks.Callback):
+    """Unfreezes the frozen pretrained layers from epoch `after` on (epochs counted from 0, so `after=2`
+    trains them from the third epoch): all at once, or with `gradual` one group a epoch, the top one
+    first. Each change traces the train step again so that it updates the new weights.
+
+    The optimizer must hold slots for them already (`prepare_unfreezing`); a run resumed later in
+    training thaws at its first epoch what its epoch calls for."""
+
+    def __init__(self, groups: list[list[str]], after: int, gradual: bool = False) -> None:
+        super().__init__()
+        self.groups, self.after, self.gradual = groups, after, gradual
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if epoch < self.after:
+            return
+        thawed = len(self.groups) if not self.gradual else epoch - self.after + 1
+        names = [name for group in self.groups[::-1][:thawed] for name in group]
+        layers = [layer for layer in _all_layers(self.model) if layer.name in names and not layer.trainable]
+        for layer in layers:
+            layer.trainable = True
+        if layers:
+            self.model.make_train_function(force=True)
+
+
+def _all_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """The model's layers and the halves of its bidirectional ones."""
+    found = []
+    for layer in model.layers:
+        found.append(layer)
+        if isinstance(layer, keras.layers.Bidirectional):
+            found += [layer.forward_layer, layer.backward_layer]
+    return found
