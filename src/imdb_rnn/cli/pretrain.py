@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from imdb_rnn.cli.common import Invocation, Parser, add_set_argument, quiet_tensorflow, sigterm_as_interrupt
 from imdb_rnn.errors import RunFailed, RunInterrupted, Terminated, UserError
 
-HELP = "pretrain word vectors on the training + unlabeled reviews (never the test reviews)"
+HELP = "pretrain word vectors or a language model on the training + unlabeled reviews (never the test ones)"
 DESCRIPTION = (
     "Pretrain on the 25,000 training and 50,000 unlabeled reviews into <output-dir>/pretrain/<name>-<time>/; "
     "the same config again reuses that folder. Classifiers start from it with model.pretrained."
@@ -16,31 +17,41 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: Parser) -> None:
-    parser.add_argument(
-        "--config", required=True, metavar="CONFIG", help="a pretraining config: a path or a name in configs/pretrain/"
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--config", metavar="CONFIG", help="a pretraining config: a path or a name in configs/pretrain/ (word2vec, …)"
     )
+    source.add_argument("--resume", type=Path, metavar="RUN", help="continue an interrupted pretraining run folder")
     add_set_argument(parser, "override one key, value read as YAML (repeatable): --set word2vec.epochs=1")
     parser.add_argument("--output-dir", default="outputs", help="runs go to <output-dir>/pretrain/ (default: outputs)")
     parser.add_argument("--force", action="store_true", help="train again even when a run of this config completed")
 
 
 def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int:
+    if args.resume and (args.overrides or args.force):
+        parser.error("--resume takes no --set or --force: a run resumes with the config in its folder")
     quiet_tensorflow()  # the data locator imports Keras
     from imdb_rnn.config.pretraining import load_pretrain_config
-    from imdb_rnn.pretraining.runs import pretrain
+    from imdb_rnn.pretraining.runs import pretrain, resume_pretraining
 
     try:
         with sigterm_as_interrupt():
-            config = load_pretrain_config(args.config, args.overrides)
-            folder, reused = pretrain(config, args.output_dir, reuse=not args.force)
+            if args.resume:
+                folder, trained = resume_pretraining(args.resume)
+                if not trained:
+                    print(f"{folder} already completed; nothing to resume.")
+                    return 0
+                reused = False
+            else:
+                config = load_pretrain_config(args.config, args.overrides)
+                folder, reused = pretrain(config, args.output_dir, reuse=not args.force)
     except UserError as error:
         return invocation.fail(str(error), error.exit_code)
     except RunFailed as error:
         return invocation.fail(f"pretraining {error.run} failed: {error}", error.exit_code)
     except RunInterrupted as interrupt:
-        print(
-            f"Interrupted: {interrupt.run} is marked interrupted; run the command again to start over.", file=sys.stderr
-        )
+        print(f"Interrupted: {interrupt.run} is marked interrupted; resume it with", file=sys.stderr)
+        print(f"  {invocation.command} --resume {interrupt.run}", file=sys.stderr)
         return interrupt.exit_code
     except KeyboardInterrupt as interrupt:
         return 143 if isinstance(interrupt, Terminated) else 130
@@ -55,10 +66,17 @@ def _report(folder, reused: bool) -> None:
     if reused:
         print(f"Reusing {folder}: a completed run of the same config (--force trains again).")
     print(f"Pretraining folder: {folder}")
-    print(
-        f"{metrics['rows_trained']:,} of {metrics['rows']:,} vocabulary rows trained, "
-        f"{metrics['vector_size']} dimensions, from {metrics['corpus']['reviews']:,} reviews "
-        f"({metrics['corpus']['tokens']:,} words) in {metrics['seconds'] / 60:.1f} min on {metrics['machine']}"
-    )
-    for word, near in metrics["neighbours"].items():
+    corpus = f"{metrics['corpus']['reviews']:,} reviews ({metrics['corpus']['tokens']:,} words)"
+    if metrics["method"] == "word2vec":
+        print(
+            f"{metrics['rows_trained']:,} of {metrics['rows']:,} vocabulary rows trained, {metrics['vector_size']} "
+            f"dimensions, from {corpus} in {metrics['seconds'] / 60:.1f} min on {metrics['machine']}"
+        )
+    else:
+        print(
+            f"Language model: validation perplexity {metrics['validation_perplexity']}, next-word accuracy "
+            f"{metrics['validation_accuracy']:.4f} (best epoch {metrics['best_epoch']} of {metrics['epochs_run']}), "
+            f"from {corpus} in {metrics['training_seconds'] / 60:.1f} min of training on {metrics['machine']}"
+        )
+    for word, near in metrics.get("neighbours", {}).items():
         print(f"  {word}: " + ", ".join(other for other, _ in near))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from imdb_rnn.config.pretraining import pretrained_spec
-from imdb_rnn.config.sections import Config
+from imdb_rnn.config.sections import Config, TrainConfig
 from imdb_rnn.errors import ConfigError, show
 
 Origin = Callable[[str, str], str]
@@ -89,6 +89,16 @@ def freezing_needs_pretrained_layers(config: Config, origin: Origin) -> None:
         )
 
 
+def warmup_needs_slanted_schedule(config: Config, origin: Origin) -> None:
+    """`train.warmup` shapes the slanted triangular schedule only."""
+    default = TrainConfig.warmup
+    if config.train.warmup != default and config.train.schedule != "slanted_triangular":
+        raise ConfigError(
+            f"{origin('train', 'warmup')}: `train.warmup` is the rising share of the slanted triangular schedule: "
+            f"expected train.schedule: slanted_triangular with it, received schedule={show(config.train.schedule)}."
+        )
+
+
 FREEZING_DEFAULTS = {"pretrained_trainable": True, "unfreeze_after": None, "gradual_unfreezing": False}
 
 
@@ -132,6 +142,7 @@ CHECKS = [
     post_padding_needs_mask,
     convolution_fits_sequence,
     freezing_needs_pretrained_layers,
+    warmup_needs_slanted_schedule,
     pretrained_layers_fit,
 ]
 

@@ -59,6 +59,7 @@ class LanguageModelConfig:
     embedding_dim: PositiveInt = 64
     units: PositiveInt = 64
     num_layers: PositiveInt = 1  # a stacked classifier takes as many of them as it has layers
+    output_words: Annotated[int, Range(min=4)] = 5_000  # it predicts the most frequent words, the rest as OOV
     sequence_length: PositiveInt = 64  # words per training window (backpropagation through time)
     dropout: Annotated[float, Range(0, 1, max_inclusive=False)] = 0.1  # on the recurrent outputs
     batch_size: PositiveInt = 64
@@ -126,8 +127,11 @@ def find_pretrain_config(name: str | Path) -> Path:
     )
 
 
-def load_pretrain_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> PretrainConfig:
-    """Reads and checks a pretraining config; `overrides` are `section.key=value` like `--set`."""
+def load_pretrain_config(
+    path: str | Path, overrides: list[str] | tuple[str, ...] = (), name: str | None = None
+) -> PretrainConfig:
+    """Reads and checks a pretraining config; `overrides` are `section.key=value` like `--set`; `name`
+    (default: the file's stem) names its runs."""
     found = find_pretrain_config(path)
     source = str(found)
     raw: dict[str, dict[str, Any]] = {}
@@ -159,7 +163,7 @@ def load_pretrain_config(path: str | Path, overrides: list[str] | tuple[str, ...
 
     method = methods[0]
     return PretrainConfig(
-        name=found.stem,
+        name=name or found.stem,
         corpus=check_section(CorpusConfig, "corpus", raw.get("corpus", {}), origin),
         method=method,
         settings=check_section(METHODS[method], method, raw[method], origin),

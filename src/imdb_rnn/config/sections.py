@@ -48,6 +48,8 @@ class TrainConfig:
     epochs: PositiveInt = 10
     early_stopping: NonNegativeInt | None = None  # patience in epochs on val_accuracy; None: off
     seed: NonNegativeInt = 42  # weights, dropout and batch order
+    schedule: Literal["constant", "slanted_triangular"] = "constant"  # slanted: ULMFiT's warm-up then decay
+    warmup: Annotated[float, Range(0, 1, min_inclusive=False, max_inclusive=False)] = 0.1  # slanted: rising share
     mixed_precision: bool = False  # float16 compute on a GPU; slower on a CPU
     jit_compile: bool = False  # XLA-compile the train step
 

@@ -18,11 +18,13 @@ from imdb_rnn.config import DataConfig, read_yaml
 from imdb_rnn.config.pretraining import FOLDER, PretrainConfig, load_pretrain_config, save_pretrain_config
 from imdb_rnn.data.sources import complete_aclimdb, locate
 from imdb_rnn.environment import commit, machine
+from imdb_rnn.environment import versions as environment_versions
 from imdb_rnn.errors import RunError, UserError
 from imdb_rnn.files import new_folder, write_json
 from imdb_rnn.pretraining.word_vectors import VECTORS_FILE, pretrain_word2vec
 from imdb_rnn.progress import say
 from imdb_rnn.runs import status
+from imdb_rnn.training.records import check_resumable
 
 
 def pretrain(
@@ -33,23 +35,45 @@ def pretrain(
     parent = Path(output_dir) / FOLDER
     if reuse and (found := find_pretraining(config, parent)) is not None:
         return found, True
-    location = complete_aclimdb(locate(DataConfig(source="aclimdb", path=config.corpus.path)), DataConfig())
+    location = _corpus(config)
     run = new_folder(parent, config.name, what="pretraining run folder")
     save_pretrain_config(config, run / "config.yaml")
     out(f"pretraining {config.method} into {run}")
-    with status.tracking(run, config.name):
-        figures = pretrain_word2vec(config, run, Path(location.path), Path(location.word_index), out)
+    _run(config, run, location, resumed=False, out=out)
+    return run, False
+
+
+def resume_pretraining(run: Path, out: Callable[[str], None] = say) -> tuple[Path, bool]:
+    """Continues an interrupted, failed or crashed pretraining run in its folder (a language model from
+    its last completed epoch, word vectors from the start); `(run, False)` if it had completed."""
+    name, state = check_resumable(Path(run))
+    if state == "completed":
+        return Path(run), False
+    config = load_pretrain_config(Path(run) / "config.yaml", name=name)
+    out(f"resuming {config.method} pretraining in {run}")
+    _run(config, Path(run), _corpus(config), resumed=True, out=out)
+    return Path(run), True
+
+
+def _corpus(config: PretrainConfig):
+    return complete_aclimdb(locate(DataConfig(source="aclimdb", path=config.corpus.path)), DataConfig())
+
+
+def _run(config: PretrainConfig, run: Path, location, resumed: bool, out: Callable[[str], None]) -> None:
+    with status.tracking(run, config.name, resumed=resumed):
+        reviews, word_index = Path(location.path), Path(location.word_index)
+        if config.method == "word2vec":
+            figures, where = pretrain_word2vec(config, run, reviews, word_index, out), machine(with_gpus=False)
+            versions = {"python": platform.python_version(), "gensim": metadata.version("gensim")}
+        else:
+            from imdb_rnn.pretraining.language_model import train_language_model  # Keras
+
+            figures = train_language_model(config, run, reviews, word_index, resumed, out)
+            where, versions = machine(), environment_versions()
         write_json(
             run / "metrics.json",
-            {
-                "method": config.method,
-                **figures,
-                "machine": machine(with_gpus=False),
-                "versions": {"python": platform.python_version(), "gensim": metadata.version("gensim")},
-                "commit": commit(),
-            },
+            {"method": config.method, **figures, "machine": where, "versions": versions, "commit": commit()},
         )
-    return run, False
 
 
 def find_pretraining(config: PretrainConfig, parent: Path) -> Path | None:

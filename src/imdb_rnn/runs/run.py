@@ -154,7 +154,9 @@ class Run:
 
     @cached_property
     def model(self) -> keras.Model:
-        """The best epoch's model (`model.keras`); a `RunError` when it is missing or cannot be loaded."""
+        """The best epoch's model (`model.keras`) for inference — loaded without its optimizer state (which
+        does not fit a model whose layers were frozen at that epoch); a `RunError` when it is missing or
+        cannot be loaded."""
         import keras
 
         import imdb_rnn.models  # noqa: F401 - registers the custom layers (HashedBigrams) that load_model needs
@@ -165,7 +167,7 @@ class Run:
                 f"{self.folder}: no model: expected model.keras (written after the first epoch), received none."
             )
         try:
-            return keras.models.load_model(path)
+            return keras.models.load_model(path, compile=False)
         except Exception as error:  # noqa: BLE001 - zip, JSON and deserialization errors: not a loadable model
             reason = str(error).splitlines()[0].rstrip(".") if str(error) else type(error).__name__
             raise RunError(

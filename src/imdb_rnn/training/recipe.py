@@ -31,6 +31,7 @@ from imdb_rnn.training.callbacks import (
     ResumableEarlyStopping,
     StatusUpdate,
 )
+from imdb_rnn.training.schedules import SlantedTriangular
 
 OPTIMIZERS = {
     "rmsprop": keras.optimizers.RMSprop,
@@ -54,8 +55,12 @@ def compile_model(config: Config, steps_per_epoch: int | None = None) -> keras.M
         options.update(use_ema=True, ema_momentum=momentum, ema_overwrite_frequency=steps_per_epoch)
     if config.train.weight_decay is not None:
         options["weight_decay"] = config.train.weight_decay
+    learning_rate = config.train.learning_rate
+    if config.train.schedule == "slanted_triangular":
+        total = config.train.epochs * (steps_per_epoch or 1)
+        learning_rate = SlantedTriangular(config.train.learning_rate, total, config.train.warmup)
     optimizer = OPTIMIZERS[config.train.optimizer](
-        learning_rate=config.train.learning_rate, clipnorm=config.train.clipnorm, **options
+        learning_rate=learning_rate, clipnorm=config.train.clipnorm, **options
     )
     model.compile(
         optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"], jit_compile=config.train.jit_compile
@@ -157,7 +162,7 @@ def train(
             shuffle=False,  # the training pipeline shuffles
             verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
         )
-        best = keras.models.load_model(run / "model.keras")
+        best = keras.models.load_model(run / "model.keras", compile=False)
         labels, probabilities = predict_dataset(best, test_data)
         test = classification_metrics(labels, probabilities)
         runs.finish_run(run, config, splits, model.count_params(), test["loss"], test["accuracy"])
