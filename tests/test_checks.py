@@ -24,6 +24,26 @@ CASES = {
         ["model.architecture=cnn_lstm", "data.maxlen=3", "model.kernel_size=3", "model.pool_size=2"],
         "longer than the sequences",
     ),
+    "freezing_needs_pretrained_layers": (
+        ["model.pretrained=word2vec", "model.embedding_dim=64", "model.unfreeze_after=2"],
+        [
+            "model.pretrained=word2vec",
+            "model.embedding_dim=64",
+            "model.unfreeze_after=2",
+            "model.pretrained_trainable=false",
+        ],
+        "unfreezes frozen pretrained layers",
+    ),
+    "warmup_needs_slanted_schedule": (
+        ["train.warmup=0.3"],
+        ["train.warmup=0.3", "train.schedule=slanted_triangular"],
+        "rising share of the slanted triangular schedule",
+    ),
+    "pretrained_layers_fit": (
+        ["model.pretrained=word2vec"],
+        ["model.pretrained=word2vec", "model.embedding_dim=64"],
+        "the pretrained embedding does not fit",
+    ),
 }
 
 

@@ -124,8 +124,11 @@ def test_readme_documents_every_key() -> None:
 
     from imdb_rnn import models
     from imdb_rnn.config import DataConfig, TrainConfig
+    from imdb_rnn.config.pretraining import METHODS, CorpusConfig
+    from imdb_rnn.config.sections import PRETRAINING_KEYS
 
     readme = (PROJECT / "README.md").read_text(encoding="utf-8")
-    keys = {f.name for cls in (DataConfig, TrainConfig) for f in dataclasses.fields(cls)}
+    sections = (DataConfig, TrainConfig, CorpusConfig, *METHODS.values())
+    keys = {f.name for cls in sections for f in dataclasses.fields(cls)} | set(PRETRAINING_KEYS) | set(METHODS)
     keys |= {key for name in models.ARCHITECTURES for key in models.parameters(name)} | set(models.ARCHITECTURES)
     assert not [key for key in sorted(keys) if f"`{key}`" not in readme]
