@@ -17,6 +17,7 @@ from pathlib import Path
 from imdb_rnn.config import Config, load_config, read_yaml
 from imdb_rnn.config.pretraining import pretrained_spec
 from imdb_rnn.environment import CHECKOUT, commit, machine
+from imdb_rnn.errors import ConfigError
 from imdb_rnn.files import write_text
 from imdb_rnn.reports.results import SCRATCH, merge, pretraining_record, results_markdown, run_record
 from imdb_rnn.training.sweep import Outcome, run_all
@@ -74,6 +75,11 @@ def plan(
         for start in starts:
             extra = start_overrides(load_config(path, overrides), start)
             if extra is None:
+                continue
+            try:
+                load_config(path, [*overrides, *extra])
+            except ConfigError as error:  # e.g. a GRU classifier and an LSTM language model
+                print(f"skipping {path.stem} from {start}: {error}", flush=True)
                 continue
             for seed in seeds:
                 config = load_config(path, [*overrides, *extra, f"train.seed={seed}"])
