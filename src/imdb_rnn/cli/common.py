@@ -13,11 +13,11 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from imdb_rnn.errors import ImdbRnnWarning, Terminated
+from imdb_rnn.errors import ImdbRnnWarning, RunFailed, RunInterrupted, Terminated, UserError
 
 
 class Parser(argparse.ArgumentParser):
@@ -124,3 +124,23 @@ def add_run_arguments(parser: Parser, positive: str) -> None:
     parser.add_argument(
         "--threshold", type=threshold, default=0.5, help=f"{positive} when P(positive) is above it (default: 0.5)"
     )
+
+
+def guarded(invocation: Invocation, body: Callable[[], int], what: str = "run") -> int:
+    """Runs `body` with SIGTERM as Ctrl-C and turns what a training command can end with into one line
+    and an exit status: a user error (2), a failed run (1), an interrupted run (130/143, with the
+    command that resumes it). `what` names the kind of run in messages."""
+    try:
+        with sigterm_as_interrupt():
+            return body()
+    except UserError as error:
+        return invocation.fail(str(error), error.exit_code)
+    except RunFailed as error:
+        return invocation.fail(f"{what} {error.run} failed: {error}", error.exit_code)
+    except RunInterrupted as interrupt:
+        print(f"Interrupted: {interrupt.run} is marked interrupted; resume it with", file=sys.stderr)
+        print(f"  {invocation.command} --resume {interrupt.run}", file=sys.stderr)
+        return interrupt.exit_code
+    except KeyboardInterrupt as interrupt:
+        print(f"Interrupted before a {what} folder was made.", file=sys.stderr)
+        return 143 if isinstance(interrupt, Terminated) else 130

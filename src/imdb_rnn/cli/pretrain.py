@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from imdb_rnn.cli.common import Invocation, Parser, add_set_argument, quiet_tensorflow, sigterm_as_interrupt
-from imdb_rnn.errors import RunFailed, RunInterrupted, Terminated, UserError
+from imdb_rnn.cli.common import Invocation, Parser, add_set_argument, guarded, quiet_tensorflow
 
 HELP = "pretrain word vectors or a language model on the training + unlabeled reviews (never the test ones)"
 DESCRIPTION = (
@@ -34,29 +32,20 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
     from imdb_rnn.config.pretraining import load_pretrain_config
     from imdb_rnn.pretraining.runs import pretrain, resume_pretraining
 
-    try:
-        with sigterm_as_interrupt():
-            if args.resume:
-                folder, trained = resume_pretraining(args.resume)
-                if not trained:
-                    print(f"{folder} already completed; nothing to resume.")
-                    return 0
-                reused = False
-            else:
-                config = load_pretrain_config(args.config, args.overrides)
-                folder, reused = pretrain(config, args.output_dir, reuse=not args.force)
-    except UserError as error:
-        return invocation.fail(str(error), error.exit_code)
-    except RunFailed as error:
-        return invocation.fail(f"pretraining {error.run} failed: {error}", error.exit_code)
-    except RunInterrupted as interrupt:
-        print(f"Interrupted: {interrupt.run} is marked interrupted; resume it with", file=sys.stderr)
-        print(f"  {invocation.command} --resume {interrupt.run}", file=sys.stderr)
-        return interrupt.exit_code
-    except KeyboardInterrupt as interrupt:
-        return 143 if isinstance(interrupt, Terminated) else 130
-    _report(folder, reused)
-    return 0
+    def body() -> int:
+        if args.resume:
+            folder, trained = resume_pretraining(args.resume)
+            if not trained:
+                print(f"{folder} already completed; nothing to resume.")
+                return 0
+            _report(folder, reused=False)
+            return 0
+        config = load_pretrain_config(args.config, args.overrides)
+        folder, reused = pretrain(config, args.output_dir, reuse=not args.force)
+        _report(folder, reused)
+        return 0
+
+    return guarded(invocation, body, what="pretraining run")
 
 
 def _report(folder, reused: bool) -> None:

@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from imdb_rnn.cli.common import Invocation, Parser, add_set_argument, quiet_tensorflow, sigterm_as_interrupt
-from imdb_rnn.errors import RunFailed, RunInterrupted, Terminated, UserError
+from imdb_rnn.cli.common import Invocation, Parser, add_set_argument, guarded, quiet_tensorflow
 
 HELP = "train models from YAML configs (one new run folder each), or resume a run"
 DESCRIPTION = "Train sentiment classifiers on IMDB from YAML configs; each run goes to a new run folder."
@@ -31,20 +30,7 @@ def add_arguments(parser: Parser) -> None:
 def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int:
     if args.resume and (args.overrides or args.seeds or args.dry_run):
         parser.error("--resume takes no --set, --seeds or --dry-run: a run resumes with the config in its folder")
-    try:
-        with sigterm_as_interrupt():
-            return _train(args)
-    except UserError as error:
-        return invocation.fail(str(error), error.exit_code)
-    except RunFailed as error:
-        return invocation.fail(f"run {error.run} failed: {error}", error.exit_code)
-    except RunInterrupted as interrupt:
-        print(f"Interrupted: {interrupt.run} is marked interrupted; resume it with", file=sys.stderr)
-        print(f"  {invocation.command} --resume {interrupt.run}", file=sys.stderr)
-        return interrupt.exit_code
-    except KeyboardInterrupt as interrupt:
-        print("Interrupted before a run folder was made.", file=sys.stderr)
-        return 143 if isinstance(interrupt, Terminated) else 130
+    return guarded(invocation, lambda: _train(args))
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -35,7 +35,7 @@ from imdb_rnn.models import CELLS
 from imdb_rnn.progress import say
 from imdb_rnn.runs.history import from_csv
 from imdb_rnn.training import records
-from imdb_rnn.training.callbacks import BestModel, EpochTimer, HistoryCSV, NaNGuard, StatusUpdate
+from imdb_rnn.training.callbacks import resumable
 
 
 def corpus_ids(
@@ -110,14 +110,7 @@ def train_language_model(
         batch_size=settings.batch_size,
         epochs=settings.epochs,
         validation_data=validation,
-        callbacks=[
-            EpochTimer(),
-            NaNGuard(),
-            HistoryCSV(run / "history.csv", append=True),
-            keras.callbacks.BackupAndRestore(run / records.BACKUP, double_checkpoint=True),
-            BestModel(run, history),
-            StatusUpdate(run),
-        ],
+        callbacks=resumable(run, history),
         verbose=1 if sys.stdout.isatty() else 2,
     )
     best = keras.models.load_model(run / "model.keras", compile=False)

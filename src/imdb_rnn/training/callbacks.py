@@ -25,6 +25,8 @@ from imdb_rnn.errors import TrainingFailed
 from imdb_rnn.files import read_json_or_none, write_json
 from imdb_rnn.runs import status
 
+BACKUP = "backup"  # a run folder's commit point: the last completed epoch, for --resume
+
 
 class EpochTimer(keras.callbacks.Callback):
     """Adds `seconds` (wall-clock time of the epoch, validation included) to each epoch's logs."""
@@ -160,3 +162,17 @@ class StatusUpdate(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         status.update(self.run, epochs_completed=epoch + 1)
+
+
+def resumable(run: Path, history: dict[str, list]) -> list[keras.callbacks.Callback]:
+    """The callbacks every resumable run folder trains with, in the order the module docstring explains:
+    epoch timer, NaN guard, `history.csv`, the backup (the commit point), `model.keras`, `status.json`.
+    `history` is what a resumed run trained already (`records.rewind`)."""
+    return [
+        EpochTimer(),
+        NaNGuard(),
+        HistoryCSV(run / "history.csv", append=True),
+        keras.callbacks.BackupAndRestore(run / BACKUP, double_checkpoint=True),
+        BestModel(run, history),
+        StatusUpdate(run),
+    ]

@@ -22,15 +22,7 @@ from imdb_rnn.pretraining.runs import resolve_pretrained
 from imdb_rnn.runs import status
 from imdb_rnn.training import pretrained
 from imdb_rnn.training import records as runs
-from imdb_rnn.training.callbacks import (
-    BestModel,
-    EpochTensorBoard,
-    EpochTimer,
-    HistoryCSV,
-    NaNGuard,
-    ResumableEarlyStopping,
-    StatusUpdate,
-)
+from imdb_rnn.training.callbacks import EpochTensorBoard, ResumableEarlyStopping, resumable
 from imdb_rnn.training.schedules import SlantedTriangular
 
 OPTIMIZERS = {
@@ -102,15 +94,7 @@ def callbacks(
 ) -> list[keras.callbacks.Callback]:
     """The run's callbacks, in the order that makes a run resumable (see `imdb_rnn.callbacks`), plus
     TensorBoard logs in `tensorboard/` (per-epoch scalars only: no graph, histograms or profiling)."""
-    chosen = [
-        EpochTimer(),
-        NaNGuard(),
-        HistoryCSV(run / "history.csv", append=True),
-        keras.callbacks.BackupAndRestore(run / runs.BACKUP, double_checkpoint=True),
-        BestModel(run, history),
-        StatusUpdate(run),
-        EpochTensorBoard(run / "tensorboard"),
-    ]
+    chosen = [*resumable(run, history), EpochTensorBoard(run / "tensorboard")]
     if config.train.early_stopping is not None:
         chosen.append(ResumableEarlyStopping(config.train.early_stopping, history))
     if config.model.unfreeze_after is not None:

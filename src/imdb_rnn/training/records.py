@@ -24,8 +24,7 @@ from imdb_rnn.errors import RunError
 from imdb_rnn.files import new_folder, read_json_or_none, stamp_of, write_json, write_text
 from imdb_rnn.runs import status
 from imdb_rnn.runs.history import from_csv
-
-BACKUP = "backup"
+from imdb_rnn.training.callbacks import BACKUP
 
 
 def prepare_output_dir(output_dir: str | Path) -> Path:
