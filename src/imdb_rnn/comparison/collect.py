@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from imdb_rnn.config.loading import parse_assignment
+from imdb_rnn.config.reading import parse_assignment
 from imdb_rnn.errors import RunError, show
 from imdb_rnn.runs.folders import COMPARISONS, DEFAULT_FOLDER, run_folders
 from imdb_rnn.runs.run import Run

@@ -19,7 +19,6 @@ import yaml
 from imdb_rnn.config.checks import run_checks
 from imdb_rnn.config.reading import (
     check_section,
-    parse_assignment,
     parse_override,
     read_yaml,
     shipped_configs,
@@ -28,16 +27,6 @@ from imdb_rnn.config.sections import PRETRAINING_KEYS, Config, DataConfig, Model
 from imdb_rnn.errors import ConfigError, show
 from imdb_rnn.files import write_text
 from imdb_rnn.schema import check, unknown_key
-
-__all__ = [
-    "find_config",
-    "load_config",
-    "parse_assignment",
-    "parse_override",
-    "read_yaml",
-    "save_config",
-    "shipped_configs",
-]
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 
