@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 CONFIG ?= lstm
+PRETRAIN ?= word2vec
 BIN := $(VENV)/bin
 # The shared data folder beside the project, when there is one (IMDB_DATA_DIR from the environment wins).
 IMDB_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
@@ -9,7 +10,7 @@ ifneq ($(IMDB_DATA_DIR),)
 export IMDB_DATA_DIR
 endif
 
-.PHONY: install train compare test test-all lint format package-check benchmark results clean
+.PHONY: install train pretrain compare test test-all lint format package-check benchmark results clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +22,9 @@ install: $(BIN)/.installed
 
 train: install  ## make train CONFIG=lstm ARGS="--set train.epochs=3"
 	$(BIN)/imdb-rnn train --config $(CONFIG) $(ARGS)
+
+pretrain: install  ## make pretrain PRETRAIN=word2vec (or language_model): into outputs/pretrain/
+	$(BIN)/imdb-rnn pretrain --config $(PRETRAIN) $(ARGS)
 
 compare: install  ## make compare ARGS="--filter architecture=lstm --last 5"
 	$(BIN)/imdb-rnn compare $(ARGS)
@@ -45,7 +49,7 @@ package-check: install  ## build the wheel, install it in a fresh venv outside t
 benchmark: install  ## time plain Keras vs the trainer vs length bucketing: make benchmark ARGS="--limit 5000"
 	$(BIN)/imdb-rnn benchmark $(ARGS)
 
-results: install  ## train every config with seeds 1 2 3 on the full data, write docs/RESULTS.md (hours)
+results: install  ## every config from scratch and from word2vec, seeds 1 2 3, full data → docs/RESULTS.md (hours)
 	$(BIN)/imdb-rnn reproduce $(ARGS)
 
 clean:
