@@ -188,3 +188,16 @@ def test_a_run_with_the_slanted_schedule_trains_and_loads(tiny_run: Path, tiny_c
 def test_warmup_without_the_slanted_schedule_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"expected train.schedule: slanted_triangular with it"):
         load_config("lstm", ["train.warmup=0.2"])
+
+
+def test_frozen_pretrained_layers_stay_exactly_as_pretrained_under_the_moving_average(
+    tiny_corpus: Path, tiny_language_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `train.ema` the optimizer keeps moving averages of every weight it has slots for, frozen ones
+    included, and puts them in place every epoch: a frozen pretrained layer must come out as it went in."""
+    extra = ["model.pretrained_trainable=false", "model.unfreeze_after=2", "train.epochs=3", "train.ema=true"]
+    seen, _ = classifier_start(tiny_corpus, tiny_language_model, tmp_path, monkeypatch, "lstm", extra)
+    recurrent = next(name for name in seen[0] if name.startswith("lstm"))
+    for layer in ("embedding", recurrent):
+        for before, after in zip(seen[0][layer][1], seen[2][layer][1]):  # the average of a constant: itself,
+            np.testing.assert_allclose(after, before, rtol=1e-5, atol=1e-7)  # to float32 rounding

@@ -34,13 +34,18 @@ OPTIMIZERS = {
 }
 
 
-def compile_model(config: Config, steps_per_epoch: int | None = None) -> keras.Model:
-    """Builds `config.model` and compiles it with `config.train`'s optimizer (binary cross-entropy).
+def compile_model(
+    config: Config, steps_per_epoch: int | None = None, pretrained_folder: Path | None = None
+) -> keras.Model:
+    """Builds `config.model`, copies in the pretraining of `pretrained_folder` (when given) and compiles
+    it with `config.train`'s optimizer (binary cross-entropy).
 
     With `train.ema`, the weights are replaced by their moving average every `steps_per_epoch` steps,
     so each epoch is validated, checkpointed and tested with the averaged weights; the average spans
     about the last third of the epoch (momentum 1 - 3 / steps_per_epoch, at most 0.999)."""
     model = build(config)
+    if pretrained_folder is not None:
+        pretrained.initialise(model, Path(pretrained_folder), config.data.num_words)
     options = {}
     if config.train.ema:
         momentum = min(max(1 - 3 / (steps_per_epoch or 300), 0.0), 0.999)
@@ -127,9 +132,8 @@ def train(
     keras.utils.set_random_seed(config.train.seed)
     splits = splits or load_splits(config.data)
     train_data, validation_data, test_data = datasets(splits, config)
-    model = compile_model(config, steps_per_epoch=int(train_data.cardinality()))
-    if config.model.pretrained is not None and resume is None:
-        pretrained.initialise(model, Path(config.model.pretrained), config.data.num_words)
+    folder = Path(config.model.pretrained) if config.model.pretrained is not None and resume is None else None
+    model = compile_model(config, steps_per_epoch=int(train_data.cardinality()), pretrained_folder=folder)
 
     run = Path(resume) if resume else runs.create_run_dir(output_dir, config.name)
     with status.tracking(run, config.name, resumed=resume is not None):
