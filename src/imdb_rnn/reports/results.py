@@ -92,7 +92,7 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Callable[[str, str], t
     groups: dict[tuple[str, str], list[dict]] = {}
     for record in ledger["runs"]:
         groups.setdefault((record["config"], record["start"]), []).append(record)
-    machines = sorted({r["machine"] for r in ledger["runs"]} | {p["machine"] for p in ledger["pretraining"]})
+    machines = sorted({r["machine"] for r in ledger["runs"]})
     shrunk = sorted({r["overrides"] for r in ledger["runs"] if r.get("overrides")})
     lines = [
         "# Results",
@@ -101,7 +101,7 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Callable[[str, str], t
         "(each run's date, commit and machine are in the last table). Every number is accuracy on the official "
         "25,000-review test set, of the model of the best epoch by validation accuracy (validation: 20% of the "
         "training reviews, seeded); no test review is read by validation, tuning or pretraining. Seconds per epoch "
-        "include the validation pass. Machines: " + "; ".join(machines) + ".",
+        "include the validation pass. Machines of the runs: " + "; ".join(machines) + ".",
         "",
         *([f"**Not full-data results**: runs shrunk with `{'`, `'.join(shrunk)}`.", ""] if shrunk else []),
         "| config | architecture | embedding starts from | test accuracy (mean ± std) | runs | goal | met | published "
@@ -117,7 +117,8 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Callable[[str, str], t
         if target is not None and mean < target:
             missed.append(f"{name} ({start})")
         lines.append(
-            f"| `{name}` | {group[0]['architecture']} | {start} | **{mean:.4f}**{spread} | {len(group)} | {target or '-'} "
+            f"| `{name}` | {group[0]['architecture']} | {start} | **{mean:.4f}**{spread} | {len(group)} "
+            f"| {'-' if target is None else f'{target:.2f}'} "
             f"| {'-' if target is None else ('yes' if mean >= target else 'no')} | {published or '-'} "
             f"| {_joined(r['best_epoch'] for r in group)} | {_joined(r['epochs_run'] for r in group)} "
             f"| {statistics.median(r['median_epoch_seconds'] for r in group):.1f} | {group[0]['parameters']:,} |"
@@ -128,9 +129,9 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Callable[[str, str], t
         lines += ["", "Pretraining cost (on the 25,000 training and 50,000 unlabeled reviews):", ""]
         lines += ["| pretraining | folder | reviews | words | minutes | machine |", "|---|---|---:|---:|---:|---|"]
         for p in ledger["pretraining"]:
+            label = p["name"] if p["name"] == p["method"] else f"{p['name']} ({p['method']})"
             lines.append(
-                f"| {p['name']} ({p['method']}) | `{p['folder']}` | {p['reviews']:,} | {p['words']:,} | {p['minutes']} "
-                f"| {p['machine']} |"
+                f"| {label} | `{p['folder']}` | {p['reviews']:,} | {p['words']:,} | {p['minutes']} | {p['machine']} |"
             )
     lines += ["", "Each run, and the command that trains it (with `IMDB_DATA_DIR` pointing at the data):", ""]
     lines += ["| run | test accuracy | best epoch | epochs run | s/epoch | date | commit | command |"]
