@@ -379,6 +379,9 @@ def test_runs_in_nested_folders_are_found_and_other_folders_pass_silently(tmp_pa
     make_run(tmp_path / "benchmarks" / "benchmark-20260102-030405" / "runs", "simple_rnn")
     write(tmp_path / "benchmarks" / "benchmark-20260102-030405" / "benchmark.md", "# Benchmark\n")
     (tmp_path / "notes").mkdir()
+    language_model = tmp_path / "reproduce" / "pretrain" / "language_model-20260102-030405"  # not a classifier
+    write(language_model / "config.yaml", "corpus: {}\nlanguage_model: {}\n")
+    write(language_model / "history.csv", "epoch,loss\n1,5.0\n")
     runs, _ = collect_runs([tmp_path], warn=lambda line: print(line))
     assert sorted(run.config_name for run in runs) == ["gru", "lstm", "simple_rnn"]
     assert capsys.readouterr().out == ""

@@ -2,7 +2,8 @@
 
 A run folder is named `<config>-<YYYYmmdd-HHMMSS>` (see `imdb_rnn.files.new_folder`) and holds its
 `config.yaml` beside the files training writes. Comparison folders (`outputs/comparisons/…`, made
-by `imdb-rnn compare`) and hidden folders are never taken for runs.
+by `imdb-rnn compare`), pretraining runs (`outputs/pretrain/…`, made by `imdb-rnn pretrain`: not
+classifiers) and hidden folders are never taken for runs.
 """
 
 from __future__ import annotations
@@ -15,12 +16,18 @@ from imdb_rnn.files import stamp_of
 
 DEFAULT_FOLDER = Path("outputs")
 COMPARISONS = "comparisons"  # outputs/comparisons/<timestamp>/ holds comparisons, never runs
+PRETRAINING = "pretrain"  # outputs/pretrain/<name>-<timestamp>/ holds pretraining runs, not classifiers
 RUN_FILES = ("metrics.json", "history.json", "history.csv", "status.json", "summary.txt")  # beside config.yaml
 
 
 def is_comparison(folder: Path) -> bool:
     """`outputs/comparisons` itself, or a folder that a comparison wrote (it holds `comparison.csv`)."""
     return folder.name == COMPARISONS or (folder / "comparison.csv").is_file()
+
+
+def is_passed_over(folder: Path) -> bool:
+    """Hidden folders, comparisons and the folder of pretraining runs: never searched for runs."""
+    return folder.name.startswith(".") or folder.name == PRETRAINING or is_comparison(folder)
 
 
 def is_run_folder(folder: Path) -> bool:
@@ -63,11 +70,7 @@ def _runs_in(folder: Path) -> list[Path]:
     the runs in its folders, at any depth (hidden and comparison folders passed over)."""
     if (folder / "config.yaml").is_file() or any((folder / name).exists() for name in RUN_FILES):
         return [folder]
-    children = [
-        child
-        for child in sorted(folder.iterdir())
-        if child.is_dir() and not child.name.startswith(".") and not is_comparison(child)
-    ]
+    children = [child for child in sorted(folder.iterdir()) if child.is_dir() and not is_passed_over(child)]
     if children:
         return [run for child in children for run in _runs_in(child)]
     return [folder] if stamp_of(folder) is not None else []
