@@ -201,3 +201,11 @@ def test_frozen_pretrained_layers_stay_exactly_as_pretrained_under_the_moving_av
     for layer in ("embedding", recurrent):
         for before, after in zip(seen[0][layer][1], seen[2][layer][1]):  # the average of a constant: itself,
             np.testing.assert_allclose(after, before, rtol=1e-5, atol=1e-7)  # to float32 rounding
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_pretraining_folder_is_not_taken_for_a_classifier(command: str, tiny_language_model: Path, capsys) -> None:
+    argv = [str(tiny_language_model), "A fine film."] if command == "predict" else [str(tiny_language_model)]
+    assert run_command(command, argv) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "not a classifier run" in line and "made by imdb-rnn pretrain" in line

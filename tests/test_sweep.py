@@ -113,3 +113,34 @@ def test_training_processes_started_together_get_their_own_folders(real_data: Pa
     assert [process.wait(timeout=300) for process in processes] == [0, 0, 0]
     runs = list(tmp_path.iterdir())
     assert len(runs) == 3 and all(status.read(run)["state"] == "completed" for run in runs)
+
+
+def test_reuse_finds_a_run_written_before_a_key_existed_and_one_started_from_a_named_pretraining(
+    tmp_path: Path,
+) -> None:
+    import yaml
+
+    from imdb_rnn.config import load_config
+    from imdb_rnn.training.sweep import find_run
+
+    def stored(name: str, config, drop: tuple[tuple[str, str], ...] = (), **model) -> Path:
+        content = config.to_dict()
+        content["model"].update(model)
+        for section, key in drop:
+            del content[section][key]
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "config.yaml").write_text(yaml.safe_dump(content), encoding="utf-8")
+        return folder
+
+    config = load_config("lstm", ["train.seed=2"])
+    older = stored("lstm-20260101-000000", config, drop=(("train", "schedule"), ("model", "gradual_unfreezing")))
+    assert find_run(tmp_path, config) == older  # the keys added since then take their defaults
+    assert find_run(tmp_path, load_config("lstm", ["train.seed=3"])) is None
+
+    vectors = tmp_path / "pretrain" / "word2vec-20260101-000000"
+    vectors.mkdir(parents=True)
+    (vectors / "config.yaml").write_text("corpus: {num_words: 30000}\nword2vec: {vector_size: 64}\n", encoding="utf-8")
+    named = load_config("lstm", ["model.pretrained=word2vec"])
+    started = stored("lstm-20260101-000001", named, pretrained=str(vectors))
+    assert find_run(tmp_path, named) == started  # `word2vec` matches the folder of that pretraining it used

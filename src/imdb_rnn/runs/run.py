@@ -244,6 +244,11 @@ def load_run(folder: str | Path) -> Run:
     if not run.folder.is_dir():
         received = "a file" if run.folder.exists() else "a path that does not exist"
         raise RunError(f"{run.folder}: not a run folder: {expected}, received {received}.")
+    if (run.folder / "vectors.npz").is_file():  # what `imdb-rnn pretrain` writes, beside its config.yaml
+        raise RunError(
+            f"{run.folder}: not a classifier run: {expected} made by imdb-rnn train, received a pretraining "
+            "run folder (made by imdb-rnn pretrain; a classifier starts from it with model.pretrained)."
+        )
     missing = [name for name in MODEL_FILES if not (run.folder / name).is_file()]
     if missing:
         raise RunError(
