@@ -3,8 +3,10 @@
     folder, reused = pretrain(load_pretrain_config("word2vec"))   # outputs/pretrain/word2vec-<stamp>/
 
 A pretraining run folder holds `config.yaml` (resolved), `status.json`, `metrics.json` (corpus size,
-timing, machine, nearest neighbours), `neighbours.md` and the vectors (`vectors.npz`). A classifier
-names it, or the pretraining config, with `model.pretrained` (`resolve_pretrained`).
+minutes, machine) and the embedding rows for every Keras token id (`vectors.npz`); word vectors add
+`neighbours.md`, a language model its `model.keras`, `history.csv`, plots and `backup/` (for
+`resume_pretraining`). A classifier names the folder, or the pretraining config, with
+`model.pretrained` (`resolve_pretrained`).
 """
 
 from __future__ import annotations
