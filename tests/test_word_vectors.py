@@ -209,3 +209,15 @@ def test_unfreezing_trains_the_embedding_from_the_chosen_epoch(
     assert [at_epoch_begin[epoch][0] for epoch in range(4)] == [False, False, True, True]
     np.testing.assert_array_equal(at_epoch_begin[2][1], vectors)  # frozen through epochs 1 and 2
     assert not np.allclose(at_epoch_begin[3][1], vectors)  # trained in epoch 3
+
+
+@pytest.mark.slow
+def test_vectors_of_the_real_reviews_put_sentiment_words_together(real_data: Path, tmp_path: Path) -> None:
+    """On the first 10,000 pretraining reviews of the real archive (a few seconds of Word2Vec), the
+    neighbours of "awful" and "excellent" are words of the same sentiment."""
+    folder, _ = pretrain(load_pretrain_config("word2vec", ["corpus.limit=10000"]), tmp_path, out=str)
+    near = {
+        word: [other for other, _ in pairs] for word, pairs in read_json(folder / "metrics.json")["neighbours"].items()
+    }
+    assert {"terrible", "horrible", "dreadful", "atrocious", "horrid", "horrendous"} & set(near["awful"])
+    assert {"outstanding", "superb", "exceptional", "terrific", "fantastic", "brilliant"} & set(near["excellent"])
