@@ -115,6 +115,11 @@ def test_a_pretraining_config_without_a_method_is_refused(tmp_path: Path) -> Non
         load_pretrain_config(path)
 
 
+def test_a_method_section_without_keys_takes_every_default(tmp_path: Path) -> None:
+    config = load_pretrain_config(write(tmp_path / "plain.yaml", "word2vec:\n"))
+    assert config.method == "word2vec" and config.settings.vector_size == 64 and config.corpus.num_words == 30_000
+
+
 def test_a_pretraining_config_is_not_a_classifier_config() -> None:
     with pytest.raises(ConfigError, match=r"config file not found"):
         load_config("word2vec")

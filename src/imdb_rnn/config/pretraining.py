@@ -140,6 +140,7 @@ def load_pretrain_config(
     for section, values in read_yaml(found).items():
         if section not in sections:
             raise unknown_key(source, str(section), sections)
+        values = {} if values is None else values  # `word2vec:` alone: every default
         if not isinstance(values, dict):
             raise ConfigError(
                 f"{source}: invalid value for `{section}`: expected a mapping of keys, received {show(values)}."
@@ -191,13 +192,12 @@ def pretrained_spec(value: str, where: str) -> PretrainedSpec:
             )
         return spec_of(method, corpus, raw[method])
     try:
-        config = load_pretrain_config(value)
-    except ConfigError as error:
-        if "not found" not in str(error):
-            raise
+        found = find_pretrain_config(value)
+    except ConfigError:
         available = ", ".join(sorted(p.stem for p in (shipped_configs() / FOLDER).glob("*.yaml")))
         raise ConfigError(
             f"{where}: invalid value for `model.pretrained`: expected a pretraining run folder or a pretraining "
             f"config ({available}, or a path), received {show(value)}."
         ) from None
+    config = load_pretrain_config(found)
     return spec_of(config.method, dataclasses.asdict(config.corpus), dataclasses.asdict(config.settings))
