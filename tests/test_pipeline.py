@@ -76,3 +76,19 @@ def test_bucketing_cuts_padding_but_keeps_batches_random() -> None:
     second = epoch(bucketed)
     assert [sorted(last_ids([b])) for b in first] != [sorted(last_ids([b])) for b in second]
     assert len({x.shape[1] for x, _ in first}) > 5  # batch lengths vary
+
+
+@pytest.mark.parametrize("padding", ["pre", "post"])
+def test_a_bucket_width_bounds_the_batch_shapes_and_keeps_every_word(padding: str) -> None:
+    split = make_split(n=2000, padding=padding)
+    lengths = dict(zip(last_ids([(split.x, split.y)], padding), split.lengths))
+    batches = epoch(
+        make_dataset(split, batch_size=32, shuffle=True, seed=0, bucketing=True, padding=padding, bucket_width=8)
+    )
+    widths = {x.shape[1] for x, _ in batches}
+    assert all(width % 8 == 0 or width == MAXLEN for width in widths)
+    assert len(widths) <= -(-MAXLEN // 8)
+    for x, _ in batches:
+        longest = max(lengths[i] for i in last_ids([(x, None)], padding))
+        assert longest <= x.shape[1] < longest + 8 or x.shape[1] == MAXLEN  # the next multiple, no more
+    assert sorted(last_ids(batches, padding)) == list(range(10, 10 + len(split)))  # each review once

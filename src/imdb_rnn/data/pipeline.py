@@ -7,7 +7,10 @@ Length bucketing (`data.bucketing: true`): each epoch, the shuffled indices are 
 `BUCKET_BATCHES` batches; each chunk is sorted by review length and cut into batches, and the
 batches are shuffled again. A batch is then cut down to its longest review: with `padding: pre`
 (the default) that keeps the last columns, so the recurrent layer still reads the real words last.
-Reviews are still truncated to `maxlen`; the batches stay random, but similar in length.
+Reviews are still truncated to `maxlen`; the batches stay random, but similar in length. With
+`bucket_width` > 1 the width is rounded up to a multiple of it (at most `maxlen`), so an epoch has at
+most `ceil(maxlen / bucket_width)` batch shapes: XLA (`train.jit_compile`) and JAX compile one
+program per shape.
 """
 
 from __future__ import annotations
@@ -34,10 +37,12 @@ def make_dataset(
     seed: int | None = None,
     bucketing: bool = False,
     padding: str = "pre",
+    bucket_width: int = 1,
 ) -> tf.data.Dataset:
     """`(tokens (batch, time) int32, labels (batch,) float32)` batches of `split`.
 
-    Without bucketing, `time` is the split's `maxlen`; with it, the longest review of the batch.
+    Without bucketing, `time` is the split's `maxlen`; with it, the longest review of the batch
+    rounded up to a multiple of `bucket_width` (at most `maxlen`).
     `shuffle` reshuffles every epoch (seeded by `seed`); evaluation sets leave it off.
     """
     x = tf.constant(split.x)
@@ -70,6 +75,7 @@ def make_dataset(
         tokens = tf.gather(x, batch)
         if bucketing:
             longest = tf.maximum(tf.reduce_max(tf.gather(lengths, batch)), 1)
+            longest = tf.minimum(-(-longest // bucket_width) * bucket_width, maxlen)
             tokens = tokens[:, maxlen - longest :] if padding == "pre" else tokens[:, :longest]
         return tokens, tf.gather(y, batch)
 

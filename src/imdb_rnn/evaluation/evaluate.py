@@ -81,7 +81,13 @@ def evaluate_model(
     (see `record_evaluation`)."""
     test = load_splits(config.data).test
     batch_size = evaluation_batch_size(config.train.batch_size)  # as training evaluated it
-    dataset = make_dataset(test, batch_size, bucketing=config.data.bucketing, padding=config.data.padding)
+    dataset = make_dataset(
+        test,
+        batch_size,
+        bucketing=config.data.bucketing,
+        padding=config.data.padding,
+        bucket_width=config.data.bucket_width,
+    )
     labels, probabilities = predict_dataset(model, dataset)
     if folder is not None:
         return record_evaluation(folder, labels, probabilities, threshold)

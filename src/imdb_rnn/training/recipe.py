@@ -84,7 +84,7 @@ def build(config: Config) -> keras.Model:
 
 def datasets(splits: Splits, config: Config):
     """The train (shuffled), validation and test `tf.data` pipelines for `splits`."""
-    options = dict(bucketing=config.data.bucketing, padding=config.data.padding)
+    options = dict(bucketing=config.data.bucketing, padding=config.data.padding, bucket_width=config.data.bucket_width)
     train = make_dataset(splits.train, config.train.batch_size, shuffle=True, seed=config.train.seed, **options)
     evaluation_batch = evaluation_batch_size(config.train.batch_size)
     return (
