@@ -19,9 +19,9 @@ import yaml
 from imdb_rnn.config.checks import run_checks
 from imdb_rnn.config.reading import (
     check_section,
+    find_in_configs,
     parse_override,
     read_yaml,
-    shipped_configs,
 )
 from imdb_rnn.config.sections import PRETRAINING_KEYS, Config, DataConfig, ModelConfig, TrainConfig
 from imdb_rnn.errors import ConfigError, show
@@ -34,19 +34,7 @@ SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 def find_config(name: str | Path) -> Path:
     """`name` as a path if it is a file, else `configs/<name>` (`.yaml` optional) in the working
     folder, else the shipped config of that name."""
-    path = Path(name)
-    if path.is_file():
-        return path
-    if path.parent == Path("."):
-        for folder in (Path("configs"), shipped_configs()):
-            for candidate in (folder / path.name, folder / f"{path.name}.yaml"):
-                if candidate.is_file():
-                    return candidate
-    available = sorted(p.stem for p in shipped_configs().glob("*.yaml"))
-    raise ConfigError(
-        f"{name}: config file not found: expected a path or one of the configs in configs/ "
-        f"({', '.join(available)}), received {show(str(name))}."
-    )
+    return find_in_configs(name)
 
 
 def load_config(

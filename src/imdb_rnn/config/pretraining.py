@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 
-from imdb_rnn.config.reading import check_section, parse_override, read_yaml, shipped_configs
+from imdb_rnn.config.reading import check_section, find_in_configs, parse_override, read_yaml, shipped_names
 from imdb_rnn.errors import ConfigError, show
 from imdb_rnn.files import write_text
 from imdb_rnn.schema import NonNegativeInt, PositiveInt, Range, unknown_key
@@ -112,19 +112,7 @@ class PretrainConfig:
 
 def find_pretrain_config(name: str | Path) -> Path:
     """`name` as a path to a file, else `configs/pretrain/<name>[.yaml]` in the working folder, else shipped."""
-    path = Path(name)
-    if path.is_file():
-        return path
-    if path.parent == Path("."):
-        for folder in (Path("configs") / FOLDER, shipped_configs() / FOLDER):
-            for candidate in (folder / path.name, folder / f"{path.name}.yaml"):
-                if candidate.is_file():
-                    return candidate
-    available = ", ".join(sorted(p.stem for p in (shipped_configs() / FOLDER).glob("*.yaml")))
-    raise ConfigError(
-        f"{name}: pretraining config not found: expected a path or one of the configs in configs/{FOLDER}/ "
-        f"({available}), received {show(str(name))}."
-    )
+    return find_in_configs(name, FOLDER, what="pretraining config")
 
 
 def load_pretrain_config(
@@ -194,10 +182,9 @@ def pretrained_spec(value: str, where: str) -> PretrainedSpec:
     try:
         found = find_pretrain_config(value)
     except ConfigError:
-        available = ", ".join(sorted(p.stem for p in (shipped_configs() / FOLDER).glob("*.yaml")))
         raise ConfigError(
             f"{where}: invalid value for `model.pretrained`: expected a pretraining run folder or a pretraining "
-            f"config ({available}, or a path), received {show(value)}."
+            f"config ({', '.join(shipped_names(FOLDER))}, or a path), received {show(value)}."
         ) from None
     config = load_pretrain_config(found)
     return spec_of(config.method, dataclasses.asdict(config.corpus), dataclasses.asdict(config.settings))

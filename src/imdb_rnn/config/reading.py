@@ -22,6 +22,29 @@ def shipped_configs() -> Path:
     return Path(str(resources.files("imdb_rnn") / "configs"))
 
 
+def shipped_names(subfolder: str = "") -> list[str]:
+    """The names of the shipped configs in `subfolder` (`""`: the classifier configs, `pretrain`)."""
+    return sorted(p.stem for p in (shipped_configs() / subfolder).glob("*.yaml"))
+
+
+def find_in_configs(name: str | Path, subfolder: str = "", what: str = "config file") -> Path:
+    """`name` as a path if it is a file, else `configs/<subfolder>/<name>` (`.yaml` optional) in the
+    working folder, else the shipped config of that name; a `ConfigError` listing the shipped ones."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    if path.parent == Path("."):
+        for folder in (Path("configs") / subfolder, shipped_configs() / subfolder):
+            for candidate in (folder / path.name, folder / f"{path.name}.yaml"):
+                if candidate.is_file():
+                    return candidate
+    where = f"configs/{subfolder}/" if subfolder else "configs/"
+    raise ConfigError(
+        f"{name}: {what} not found: expected a path or one of the configs in {where} "
+        f"({', '.join(shipped_names(subfolder))}), received {show(str(name))}."
+    )
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """`yaml.SafeLoader` that refuses a mapping with the same key twice (PyYAML keeps the last)."""
 
