@@ -30,8 +30,9 @@ from imdb_rnn.config.pretraining import LanguageModelConfig, PretrainConfig
 from imdb_rnn.data import text
 from imdb_rnn.data.aclimdb import pretraining_texts, read_word_index
 from imdb_rnn.errors import DataError
-from imdb_rnn.files import atomic_write, read_json_or_none
+from imdb_rnn.files import read_json_or_none
 from imdb_rnn.models import CELLS
+from imdb_rnn.pretraining.word_vectors import save_vectors
 from imdb_rnn.progress import say
 from imdb_rnn.runs.history import from_csv
 from imdb_rnn.training import records
@@ -115,8 +116,7 @@ def train_language_model(
     )
     best = keras.models.load_model(run / "model.keras", compile=False)
     (embedding,) = best.get_layer("embedding").get_weights()
-    with atomic_write(run / "vectors.npz") as temporary, open(temporary, "wb") as file:
-        np.savez(file, vectors=embedding.astype(np.float32), trained=np.ones(len(embedding), dtype=bool))
+    save_vectors(run, embedding, np.ones(len(embedding), dtype=bool))
     history = from_csv(run / "history.csv")
     plots.plot_history(history, run.name, run)
     best_epoch = (read_json_or_none(run / "best.json") or {}).get("epoch", len(history["epoch"]))

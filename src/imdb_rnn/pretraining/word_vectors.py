@@ -123,9 +123,7 @@ def pretrain_word2vec(
     vectors, trained = aligned_vectors(
         model.wv, read_word_index(word_index), config.corpus.num_words, config.settings.seed
     )
-    with atomic_write(run / VECTORS_FILE) as temporary:
-        with open(temporary, "wb") as file:
-            np.savez(file, vectors=vectors, trained=trained)
+    save_vectors(run, vectors, trained)
     table = neighbours(model.wv)
     (run / "neighbours.md").write_text(neighbours_markdown(table), encoding="utf-8")
     return {
@@ -139,6 +137,12 @@ def pretrain_word2vec(
         "seconds": round(time.perf_counter() - started, 1),
         "neighbours": table,
     }
+
+
+def save_vectors(folder: Path, vectors: np.ndarray, trained: np.ndarray) -> None:
+    """Writes `folder/vectors.npz` atomically: `vectors` `(rows, size)` float32 and `trained` `(rows,)` bool."""
+    with atomic_write(Path(folder) / VECTORS_FILE) as temporary, open(temporary, "wb") as file:
+        np.savez(file, vectors=vectors.astype(np.float32, copy=False), trained=trained.astype(bool, copy=False))
 
 
 def load_vectors(folder: Path) -> np.ndarray:

@@ -19,14 +19,6 @@ from imdb_rnn.files import read_json, read_json_or_none, stamp_of, write_json
 SCRATCH = "scratch"  # the embedding starts at random
 
 
-def start_of(pretrained: str | None) -> str:
-    """`scratch`, or the pretraining config a `model.pretrained` value comes from (`word2vec`)."""
-    if pretrained is None:
-        return SCRATCH
-    stamp = stamp_of(Path(pretrained))
-    return stamp[0] if stamp else Path(pretrained).name
-
-
 def run_record(run: Path, config_name: str, start: str, seed: int, command: str, machine: str, commit: str) -> dict:
     """One ledger row from a completed run folder."""
     metrics = read_json(run / "metrics.json")

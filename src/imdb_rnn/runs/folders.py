@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from imdb_rnn.config.pretraining import FOLDER as PRETRAINING
 from imdb_rnn.errors import RunError, show
 from imdb_rnn.files import stamp_of
 
 DEFAULT_FOLDER = Path("outputs")
 COMPARISONS = "comparisons"  # outputs/comparisons/<timestamp>/ holds comparisons, never runs
-PRETRAINING = "pretrain"  # outputs/pretrain/<name>-<timestamp>/ holds pretraining runs, not classifiers
 RUN_FILES = ("metrics.json", "history.json", "history.csv", "status.json", "summary.txt")  # beside config.yaml
 
 
@@ -26,7 +26,8 @@ def is_comparison(folder: Path) -> bool:
 
 
 def is_passed_over(folder: Path) -> bool:
-    """Hidden folders, comparisons and the folder of pretraining runs: never searched for runs."""
+    """Hidden folders, comparisons and the folder of pretraining runs (`outputs/pretrain/`, not
+    classifiers): never searched for runs."""
     return folder.name.startswith(".") or folder.name == PRETRAINING or is_comparison(folder)
 
 
