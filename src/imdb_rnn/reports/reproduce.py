@@ -73,18 +73,18 @@ def plan(
     """Every (config, start, seed), each config loaded and checked before anything trains."""
     planned = []
     for path in paths:
+        base = load_config(path, overrides)
         for start in starts:
-            extra = start_overrides(load_config(path, overrides), start)
+            extra = start_overrides(base, start)
             if extra is None:
                 continue
-            try:
-                load_config(path, [*overrides, *extra])
+            try:  # the seed changes no check: the first config fails or none does
+                configs = [load_config(path, [*overrides, *extra, f"train.seed={seed}"]) for seed in seeds]
             except ConfigError as error:  # e.g. a GRU classifier and an LSTM language model
                 print(f"skipping {path.stem} from {start}: {error}", flush=True)
                 continue
-            for seed in seeds:
-                config = load_config(path, [*overrides, *extra, f"train.seed={seed}"])
-                planned.append(Planned(path, Path(start).stem if start.endswith(".yaml") else start, extra, config))
+            label = Path(start).stem if start.endswith(".yaml") else start
+            planned += [Planned(path, label, extra, config) for config in configs]
     return planned
 
 
@@ -112,7 +112,7 @@ def command(planned: Planned, overrides: tuple[str, ...] | list[str] = ()) -> st
 def record(done: list[tuple[Planned, Outcome]], ledger: Path, overrides: list[str] = ()) -> dict:
     """Adds the completed runs of `done` (and the pretrainings they started from) to the ledger file."""
     where, head = machine(), commit()
-    runs, pretrainings = [], []
+    runs, folders = [], {}
     for planned, outcome in done:
         if outcome.state != "completed":
             continue
@@ -127,9 +127,9 @@ def record(done: list[tuple[Planned, Outcome]], ledger: Path, overrides: list[st
         )
         runs.append({**row, "overrides": " ".join(overrides)} if overrides else row)
         if outcome.config.model.pretrained is not None:
-            if (cost := pretraining_record(Path(read_pretrained(outcome.run)))) is not None:
-                pretrainings.append(cost)
-    return merge(ledger, runs, pretrainings)
+            folders.setdefault(read_pretrained(outcome.run))  # each pretraining once, however many runs used it
+    costs = [pretraining_record(Path(folder)) for folder in folders]
+    return merge(ledger, runs, [cost for cost in costs if cost is not None])
 
 
 def read_pretrained(run: Path) -> str:
