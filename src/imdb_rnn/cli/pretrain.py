@@ -1,4 +1,5 @@
-"""`imdb-rnn pretrain`: word vectors from the training and unlabeled reviews, into a pretraining run folder."""
+"""`imdb-rnn pretrain`: word vectors or a language model from the training and unlabeled reviews, into a pretraining
+run folder."""
 
 from __future__ import annotations
 
