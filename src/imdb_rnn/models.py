@@ -1,12 +1,14 @@
-"""The architectures: a registry of builders, each a Functional model from token ids to P(positive).
+"""The architectures: a registry of builders, each a Functional model from token ids to class probabilities.
 
-Every builder takes `vocab_size` (the data's `num_words`), then its own keyword parameters. Those
+Every builder takes `vocab_size` (the data's `num_words`) and `num_classes` (the data's labels, 2 for
+IMDB), then its own keyword parameters. Those
 keyword parameters, with their type hints and defaults, *are* the `model:` section of a config for
 that architecture: `parameters(name)` reads them and the config is checked against them, so a
 builder and its parameters live together.
 
 Inputs are int32 token ids of shape `(batch, time)`; `time` is left open (`None`) so that batches
-padded to different lengths (length bucketing) run through the same model. Outputs: `(batch, 1)`.
+padded to different lengths (length bucketing) run through the same model. Outputs: `(batch, 1)`,
+P(positive) — with more than two classes `(batch, num_classes)`, a softmax.
 """
 
 from __future__ import annotations
@@ -58,9 +60,10 @@ def parameters(name: str) -> dict[str, tuple[Any, Any]]:
     }
 
 
-def build_model(architecture: str, params: Mapping[str, Any], vocab_size: int) -> keras.Model:
-    """Builds `architecture` with `params` (already checked by the config); see the module docstring."""
-    return get(architecture)(vocab_size, **params)
+def build_model(architecture: str, params: Mapping[str, Any], vocab_size: int, num_classes: int = 2) -> keras.Model:
+    """Builds `architecture` with `params` (already checked by the config) for `num_classes` classes; see
+    the module docstring."""
+    return get(architecture)(vocab_size, num_classes, **params)
 
 
 def encoder_cell(architecture: str, params: Mapping[str, Any]) -> str | None:
@@ -127,13 +130,18 @@ def _pool(x: keras.KerasTensor, pooling: str) -> keras.KerasTensor:
     return layers.Concatenate()([layers.GlobalMaxPooling1D()(x), layers.GlobalAveragePooling1D()(x)])
 
 
-def _classifier(tokens: keras.KerasTensor, features: keras.KerasTensor, name: str, dropout: float = 0.0) -> keras.Model:
-    """One sigmoid unit on top of `features` `(batch, features)`: the probability of a positive review."""
+def _classifier(
+    tokens: keras.KerasTensor, features: keras.KerasTensor, name: str, dropout: float = 0.0, num_classes: int = 2
+) -> keras.Model:
+    """The output layer on `features` `(batch, features)`, in float32 under mixed precision too: with two
+    classes one sigmoid unit, P(second class) `(batch, 1)` (IMDB: P(positive)); with more, a softmax over
+    them `(batch, num_classes)`."""
     if dropout:
         features = layers.Dropout(dropout, name="head_dropout")(features)
-    outputs = layers.Dense(1, activation="sigmoid", dtype="float32", name="positive")(
-        features
-    )  # float32 under mixed precision too
+    if num_classes == 2:
+        outputs = layers.Dense(1, activation="sigmoid", dtype="float32", name="positive")(features)
+    else:
+        outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="classes")(features)
     return keras.Model(tokens, outputs, name=name)
 
 
@@ -143,6 +151,7 @@ def _classifier(tokens: keras.KerasTensor, features: keras.KerasTensor, name: st
 def _single_layer(cell: str, reference: str) -> Builder:
     def builder(
         vocab_size: int,
+        num_classes: int = 2,
         *,
         embedding_dim: PositiveInt = 32,
         units: PositiveInt = 32,
@@ -153,7 +162,7 @@ def _single_layer(cell: str, reference: str) -> Builder:
         mask_zero: bool = False,
     ) -> keras.Model:
         tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
-        return _classifier(tokens, _recurrent(cell, units, pooling)(x), cell, head_dropout)
+        return _classifier(tokens, _recurrent(cell, units, pooling)(x), cell, head_dropout, num_classes)
 
     builder.__name__ = cell
     builder.__doc__ = f"Embedding → {CELLS[cell].__name__} → sigmoid ({reference})."
@@ -168,6 +177,7 @@ register("gru")(_single_layer("gru", "Chollet 6.3"))
 @register("stacked")
 def stacked(
     vocab_size: int,
+    num_classes: int = 2,
     *,
     embedding_dim: PositiveInt = 32,
     units: PositiveInt = 32,
@@ -183,12 +193,13 @@ def stacked(
     tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
     for _ in range(num_layers - 1):
         x = CELLS[cell](units, return_sequences=True)(x)
-    return _classifier(tokens, _recurrent(cell, units, pooling)(x), "stacked", head_dropout)
+    return _classifier(tokens, _recurrent(cell, units, pooling)(x), "stacked", head_dropout, num_classes)
 
 
 @register("bidirectional")
 def bidirectional(
     vocab_size: int,
+    num_classes: int = 2,
     *,
     embedding_dim: PositiveInt = 32,
     units: PositiveInt = 32,
@@ -202,12 +213,13 @@ def bidirectional(
     """Embedding → Bidirectional(recurrent layer of `units` each way) → sigmoid (Chollet 6.3)."""
     tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
     x = layers.Bidirectional(CELLS[cell](units, return_sequences=pooling != "last"))(x)
-    return _classifier(tokens, _pool(x, pooling), "bidirectional", head_dropout)
+    return _classifier(tokens, _pool(x, pooling), "bidirectional", head_dropout, num_classes)
 
 
 @register("dropout")
 def dropout(
     vocab_size: int,
+    num_classes: int = 2,
     *,
     embedding_dim: PositiveInt = 32,
     units: PositiveInt = 32,
@@ -227,12 +239,13 @@ def dropout(
     """
     tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
     recurrent = _recurrent(cell, units, pooling, dropout=dropout, recurrent_dropout=recurrent_dropout)
-    return _classifier(tokens, recurrent(x), "dropout", head_dropout)
+    return _classifier(tokens, recurrent(x), "dropout", head_dropout, num_classes)
 
 
 @register("cnn_lstm")
 def cnn_lstm(
     vocab_size: int,
+    num_classes: int = 2,
     *,
     embedding_dim: PositiveInt = 128,
     dropout: Rate = 0.25,
@@ -253,7 +266,7 @@ def cnn_lstm(
     x = layers.Dropout(dropout)(x)
     x = layers.Conv1D(filters, kernel_size, padding="same", activation="relu")(x)
     x = layers.MaxPooling1D(pool_size, padding="same")(x)
-    return _classifier(tokens, _recurrent(cell, units, pooling)(x), "cnn_lstm", head_dropout)
+    return _classifier(tokens, _recurrent(cell, units, pooling)(x), "cnn_lstm", head_dropout, num_classes)
 
 
 # The yardstick ---------------------------------------------------------------------------------
@@ -289,6 +302,7 @@ class HashedBigrams(layers.Layer):
 @register("bag_of_ngrams")
 def bag_of_ngrams(
     vocab_size: int,
+    num_classes: int = 2,
     *,
     embedding_dim: PositiveInt = 50,
     bigram_buckets: PositiveInt = 262_144,
@@ -302,4 +316,6 @@ def bag_of_ngrams(
     bigrams = HashedBigrams(vocab_size, bigram_buckets, name="bigrams")(tokens)
     ids = layers.Concatenate(axis=1, name="unigrams_and_bigrams")([tokens, bigrams])
     x = layers.Embedding(vocab_size + bigram_buckets, embedding_dim, mask_zero=True, name="embedding")(ids)
-    return _classifier(tokens, layers.GlobalAveragePooling1D(name="average")(x), "bag_of_ngrams", head_dropout)
+    return _classifier(
+        tokens, layers.GlobalAveragePooling1D(name="average")(x), "bag_of_ngrams", head_dropout, num_classes
+    )

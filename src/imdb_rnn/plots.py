@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from imdb_rnn.evaluation.metrics import confusion_counts
+
 
 def plot_history(history: dict[str, list], title: str, folder: Path) -> list[Path]:
     """Writes `accuracy.png` and `loss.png` to `folder`: dots for training, a line for validation."""
@@ -31,22 +33,21 @@ def plot_history(history: dict[str, list], title: str, folder: Path) -> list[Pat
 def plot_confusion_matrix(evaluation: dict, title: str, path: Path) -> Path:
     """Writes the confusion matrix of an evaluation (see `evaluate.classification_metrics`) to `path`:
     actual classes in rows, predicted in columns, each cell with its count and share of its row."""
-    matrix = evaluation["confusion_matrix"]
-    counts = np.array(
-        [[matrix["true_negatives"], matrix["false_positives"]], [matrix["false_negatives"], matrix["true_positives"]]]
-    )
+    counts, classes = confusion_counts(evaluation)
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    figure = Figure(figsize=(5.2, 4.6))
+    size = max(5.2, 0.8 * len(classes) + 2)
+    figure = Figure(figsize=(size, size - 0.6))
     axes = figure.subplots()
     axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-    for row in range(2):
-        for column in range(2):
+    for row in range(len(classes)):
+        for column in range(len(classes)):
             color = "white" if shares[row, column] > 0.5 else "black"
             cell = f"{counts[row, column]}\n{shares[row, column]:.1%}"
-            axes.text(column, row, cell, ha="center", va="center", color=color)
-    axes.set_xticks([0, 1], ["negative", "positive"])
-    axes.set_yticks([0, 1], ["negative", "positive"])
-    axes.set_xlabel(f"Predicted (positive when P > {evaluation['threshold']:g})")
+            axes.text(column, row, cell, ha="center", va="center", color=color, fontsize=10 if len(classes) < 6 else 7)
+    axes.set_xticks(range(len(classes)), classes)
+    axes.set_yticks(range(len(classes)), classes)
+    rule = f"positive when P > {evaluation['threshold']:g}" if "threshold" in evaluation else "the most probable class"
+    axes.set_xlabel(f"Predicted ({rule})")
     axes.set_ylabel("Actual")
     axes.set_title(f"{title}\nconfusion matrix on {evaluation['examples']} test reviews")
     return save(figure, path)

@@ -122,7 +122,10 @@ def add_run_arguments(parser: Parser, positive: str) -> None:
     """A run folder as the first argument, and `--threshold` (`positive` says what it decides)."""
     parser.add_argument("run", help="a run folder, e.g. outputs/lstm-20261122-023703")
     parser.add_argument(
-        "--threshold", type=threshold, default=0.5, help=f"{positive} when P(positive) is above it (default: 0.5)"
+        "--threshold",
+        type=threshold,
+        default=0.5,
+        help=f"{positive} when P(positive) is above it (default: 0.5; two-class runs only)",
     )
 
 

@@ -29,6 +29,6 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
     except UserError as error:
         return invocation.fail(str(error), error.exit_code)
     print(format_evaluation(evaluation))
-    plots = f"{confusion_matrix_file(args.threshold)} and roc_curve.png"
+    plots = confusion_matrix_file(args.threshold) + (" and roc_curve.png" if "roc_auc" in evaluation else "")
     print(f"Added to {Path(args.run) / 'metrics.json'}; plots {plots}.")
     return 0

@@ -1,4 +1,4 @@
-"""`imdb-rnn predict`: the probability that each of your reviews is positive, from a run folder."""
+"""`imdb-rnn predict`: the class of each of your reviews and its probability, from a run folder."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from imdb_rnn.errors import UserError
 
 HELP = "classify your own reviews with a trained run"
 DESCRIPTION = (
-    "Probability that each review is positive, from a run folder. Reviews come from the arguments, "
-    "from --file (one review a line) or, with -, from standard input."
+    "Probability that each review is positive (or, for a run with more classes, the probability of each "
+    "class), from a run folder. Reviews come from the arguments, from --file (one review a line) or, with "
+    "-, from standard input."
 )
 
 
@@ -19,31 +20,54 @@ def add_arguments(parser: Parser) -> None:
     add_run_arguments(parser, "the label is positive")
     parser.add_argument("texts", nargs="*", metavar="TEXT", help="a review; - reads reviews from standard input")
     parser.add_argument("--file", help="a UTF-8 file of reviews, one a line (blank lines are skipped)")
-    parser.add_argument("--json", action="store_true", help="print a JSON list of {text, probability, label}")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list of {text, label, probability} (more classes: probabilities)",
+    )
 
 
 def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int:
     if not args.texts and args.file is None:
         parser.error("no reviews: expected one or more TEXT arguments, --file FILE or - (standard input)")
     quiet_tensorflow()
-    from imdb_rnn.evaluation.metrics import label
+    import numpy as np
+
     from imdb_rnn.evaluation.reviews import gather_reviews
     from imdb_rnn.runs import load_run
 
     try:
         texts = gather_reviews(args.texts, args.file)
-        probabilities = load_run(args.run).predict(texts)
+        trained = load_run(args.run)
+        probabilities, classes = trained.predict(texts), trained.classes
     except UserError as error:
         return invocation.fail(str(error), error.exit_code)
-    results = [
-        {"text": review, "probability": float(p), "label": label(p, args.threshold)}
-        for review, p in zip(texts, probabilities)
-    ]
+    if len(classes) == 2:
+        results = [
+            {"text": review, "probability": float(p), "label": classes[int(p > args.threshold)]}
+            for review, p in zip(texts, probabilities)
+        ]
+    else:
+        results = [
+            {
+                "text": review,
+                "label": classes[int(np.argmax(row))],
+                "probabilities": dict(zip(classes, map(float, row))),
+            }
+            for review, row in zip(texts, probabilities)
+        ]
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
-    else:
+    elif len(classes) == 2:
+        width = max(8, *map(len, classes))
         for result in results:
-            print(f"{result['probability']:.4f}  {result['label']:<8}  {shorten(result['text'])}")
+            print(f"{result['probability']:.4f}  {result['label']:<{width}}  {shorten(result['text'])}")
+    else:
+        width = max(6, *map(len, classes))
+        print(f"{'label':<{width}}  " + "  ".join(f"{name:>{max(6, len(name))}}" for name in classes) + "  text")
+        for result in results:
+            shares = "  ".join(f"{p:>{max(6, len(name))}.4f}" for name, p in result["probabilities"].items())
+            print(f"{result['label']:<{width}}  {shares}  {shorten(result['text'])}")
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from imdb_rnn.config.pretraining import pretrained_spec
-from imdb_rnn.config.sections import Config, TrainConfig
+from imdb_rnn.config.sections import OWN_SOURCES, Config, TrainConfig
 from imdb_rnn.errors import ConfigError, show
 
 Origin = Callable[[str, str], str]
@@ -137,7 +137,33 @@ def pretrained_layers_fit(config: Config, origin: Origin) -> None:
         )
 
 
+def own_data_needs_path(config: Config, origin: Origin) -> None:
+    """`data.source: directory`, `csv` or `jsonl` reads the folder or file named by `data.path`."""
+    if config.data.source in OWN_SOURCES and not config.data.path:
+        layout = {
+            "directory": "a folder with train/<label>/*.txt (and optionally test/<label>/*.txt)",
+            "csv": "a .csv file, or a folder with train.csv (and optionally test.csv)",
+            "jsonl": "a .jsonl file, or a folder with train.jsonl (and optionally test.jsonl)",
+        }[config.data.source]
+        raise ConfigError(
+            f"{origin('data', 'source')}: `data.source: {config.data.source}` reads your data: expected data.path "
+            f"naming {layout}, received data.path=null."
+        )
+
+
+def pretraining_fits_source(config: Config, origin: Origin) -> None:
+    """Pretrained vectors are aligned with Keras's IMDB word index, which your own data's vocabulary is not."""
+    if config.model.pretrained is not None and config.data.source in OWN_SOURCES:
+        raise ConfigError(
+            f"{origin('model', 'pretrained')}: `model.pretrained` rows follow Keras's IMDB word index, not the "
+            f"vocabulary built from your data: expected data.source auto, keras or aclimdb with model.pretrained, "
+            f"received data.source={show(config.data.source)}."
+        )
+
+
 CHECKS = [
+    own_data_needs_path,
+    pretraining_fits_source,
     validation_split_leaves_examples,
     post_padding_needs_mask,
     convolution_fits_sequence,

@@ -16,13 +16,18 @@ from typing import Annotated, Any, Literal
 
 from imdb_rnn.schema import NonNegativeInt, PositiveFloat, PositiveInt, Range
 
+OWN_SOURCES = ("directory", "csv", "jsonl")  # your data: its vocabulary is built from its training texts
+
 
 @dataclass(frozen=True)
 class DataConfig:
     """Where the reviews come from and how they become padded integer sequences."""
 
-    source: Literal["auto", "keras", "aclimdb"] = "auto"  # auto: a local copy if found, else download
-    path: str | None = None  # a folder or file; None: $IMDB_DATA_DIR, then ~/.keras/datasets
+    source: Literal["auto", "keras", "aclimdb", "directory", "csv", "jsonl"] = "auto"  # auto: IMDB, local or downloaded
+    path: str | None = None  # a folder or file; None: $IMDB_DATA_DIR, then ~/.keras/datasets (IMDB only)
+    text_column: str = "text"  # csv, jsonl: the column (key) holding each text
+    label_column: str = "label"  # csv, jsonl: the column (key) holding each label
+    test_split: Annotated[float, Range(0, 1, min_inclusive=False, max_inclusive=False)] = 0.2  # your data, no test part
     num_words: Annotated[int, Range(min=4)] = 10_000  # vocabulary: ids >= num_words become 2 (OOV)
     maxlen: PositiveInt = 500  # reviews are truncated/padded to this many tokens
     padding: Literal["pre", "post"] = "pre"  # pre: the recurrent layer reads the real words last

@@ -15,9 +15,14 @@ import keras
 import numpy as np
 
 from imdb_rnn.config import DataConfig
-from imdb_rnn.data.reviews import Reviews, balanced_subset
+from imdb_rnn.config.sections import OWN_SOURCES
+from imdb_rnn.data import text
+from imdb_rnn.data.own import LabeledTexts, class_names, read_own_data
+from imdb_rnn.data.reviews import Reviews, balanced_indices, balanced_subset
 from imdb_rnn.data.sources import load_reviews
-from imdb_rnn.errors import ImdbRnnWarning
+from imdb_rnn.errors import DataError, ImdbRnnWarning, show
+
+IMDB_CLASSES = ("negative", "positive")
 
 
 @dataclass
@@ -37,9 +42,12 @@ class Splits:
     train: Split
     validation: Split
     test: Split
-    source: str  # "keras" or "aclimdb"
+    source: str  # data.source: "keras", "aclimdb", "directory", "csv" or "jsonl"
     location: str  # the file or folder the reviews were read from
     word_index: Path | None = None  # the imdb_word_index.json that encodes this data, when known
+    classes: tuple[str, ...] = IMDB_CLASSES  # label of each class index; two: a sigmoid predicts the second
+    words: dict[str, int] | None = None  # your data: the word index built from its training texts
+    held_out: float | None = None  # your data without a test part: the share of it held out as the test set
 
 
 def pad(reviews: Reviews, data: DataConfig) -> Split:
@@ -77,6 +85,8 @@ def validation_indices(reviews: Reviews, share: float, seed: int, by_movie: bool
 
 def load_splits(data: DataConfig) -> Splits:
     """Training, validation (`data.validation_split` of the training reviews) and test splits."""
+    if data.source in OWN_SOURCES:
+        return load_own_splits(data)
     train, test, location = load_reviews(data)
     if data.limit:
         train = balanced_subset(train, data.limit, data.seed)
@@ -87,3 +97,70 @@ def load_splits(data: DataConfig) -> Splits:
     validation, train = train.take(chosen), train.take(rest)
     padded = pad(train, data), pad(validation, data), pad(test, data)
     return Splits(*padded, location.source, str(location.path), location.word_index)
+
+
+def load_own_splits(data: DataConfig) -> Splits:
+    """Your texts (`data.source` directory, csv or jsonl) as splits, encoded with a word index built from
+    the training texts alone (validation texts excluded). Without a test part, `data.test_split` of the
+    texts is held out as the test set (seeded by `data.seed`), and a warning says so."""
+    train, test = read_own_data(data)
+    classes = class_names(train.labels)
+    if len(classes) < 2:
+        raise DataError(
+            f"{train.where}: one label only: expected texts of at least two labels, received only {show(classes[0])}."
+        )
+    held_out = test is None
+    if test is None:
+        train, test = _hold_out(train, data)
+    unknown = sorted(set(test.labels) - set(classes))
+    if unknown:
+        raise DataError(
+            f"{test.where}: labels missing from the training texts: expected labels among {show(classes)}, "
+            f"received {show(unknown[:5])}."
+        )
+    index = {name: number for number, name in enumerate(classes)}
+    train_labels = np.array([index[label] for label in train.labels], dtype=np.int32)
+    test_labels = np.array([index[label] for label in test.labels], dtype=np.int32)
+    train_rows = balanced_indices(train_labels, data.limit, data.seed) if data.limit else np.arange(len(train))
+    test_rows = balanced_indices(test_labels, data.test_limit, data.seed) if data.test_limit else np.arange(len(test))
+    chosen = validation_indices(Reviews([], train_labels[train_rows]), data.validation_split, data.seed, False)
+    validation_rows, train_rows = train_rows[chosen], np.delete(train_rows, chosen)
+    words = text.build_word_index(train.texts[row] for row in train_rows)
+
+    def encoded(texts: LabeledTexts, rows: np.ndarray, labels: np.ndarray) -> Split:
+        sequences = [text.encode(texts.texts[row], words, data.num_words) for row in rows]
+        return pad(Reviews(sequences, labels[rows]), data)
+
+    return Splits(
+        encoded(train, train_rows, train_labels),
+        encoded(train, validation_rows, train_labels),
+        encoded(test, test_rows, test_labels),
+        data.source,
+        str(Path(str(data.path)).expanduser()),
+        classes=tuple(classes),
+        words=words,
+        held_out=data.test_split if held_out else None,
+    )
+
+
+def _hold_out(texts: LabeledTexts, data: DataConfig) -> tuple[LabeledTexts, LabeledTexts]:
+    """Splits `data.test_split` of `texts` off as the test set, drawn with `data.seed`."""
+    count = round(len(texts) * data.test_split)
+    if not 1 <= count < len(texts) - 1:
+        raise DataError(
+            f"{texts.where}: too few texts to hold out a test set: expected data.test_split of {len(texts)} texts "
+            f"to leave texts on both sides, received data.test_split={data.test_split}."
+        )
+    warnings.warn(
+        f"{texts.where} has no test part: {data.test_split:.0%} of its texts ({count}, drawn with data.seed "
+        f"{data.seed}) are held out as the test set.",
+        ImdbRnnWarning,
+        stacklevel=3,
+    )
+    order = np.random.default_rng(data.seed).permutation(len(texts))
+    test, rest = np.sort(order[:count]), np.sort(order[count:])
+
+    def take(rows: np.ndarray) -> LabeledTexts:
+        return LabeledTexts([texts.texts[i] for i in rows], [texts.labels[i] for i in rows], texts.where)
+
+    return take(rest), take(test)

@@ -11,6 +11,8 @@ and non-ASCII letters stay inside words ("don't", "naïve"); `<br />` becomes th
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,14 @@ _SEPARATORS = str.maketrans({character: " " for character in FILTERS})
 def tokenize(text: str) -> list[str]:
     """`"Don't <br />stop!"` → `["don't", "br", "stop"]`."""
     return text.lower().translate(_SEPARATORS).split()
+
+
+def build_word_index(texts: Iterable[str]) -> dict[str, int]:
+    """A word index like Keras's for your own texts: word → frequency rank (1 = most frequent; equal
+    counts in alphabetical order), from the words `tokenize` finds."""
+    counts = Counter(word for review in texts for word in tokenize(review))
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return {word: rank for rank, (word, _) in enumerate(ordered, 1)}
 
 
 def load_word_index(path: str | Path) -> dict[str, int]:

@@ -1,11 +1,15 @@
 """The encoding of a run, kept in its folder (`vocabulary.json`) so raw text can be encoded as its data was.
 
-Training writes the words of Keras's word index whose id fits the run's vocabulary (rank + 3 <
+Training writes the words of its word index whose id fits the run's vocabulary (rank + 3 <
 `num_words`, so about `num_words` words); every other word is out-of-vocabulary in the training data
-too. With the run's `config.yaml` (`maxlen`, `padding`, `truncating`) that is all prediction needs,
-whichever data source trained the run:
+too. The word index is Keras's for IMDB, or the one built from the training texts of your own data.
+`classes` names the class of each output index. With the run's `config.yaml` (`maxlen`, `padding`,
+`truncating`) that is all prediction and export need, whichever data source trained the run:
 
-    {"num_words": 10000, "word_index": "/data/imdb_word_index.json", "words": {"the": 1, "and": 2, ...}}
+    {"num_words": 10000, "word_index": "/data/imdb_word_index.json", "words": {"the": 1, "and": 2, ...},
+     "classes": ["negative", "positive"]}
+
+A run folder from before `classes` was written is an IMDB run: negative, positive.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from imdb_rnn.data import text
 from imdb_rnn.data.aclimdb import read_word_index
 from imdb_rnn.data.reviews import Reviews
 from imdb_rnn.data.sources import WORD_INDEX_FILE, download_word_index
-from imdb_rnn.data.splits import Splits, pad
+from imdb_rnn.data.splits import IMDB_CLASSES, Splits, pad
 from imdb_rnn.errors import ImdbRnnWarning, RunError, show
 from imdb_rnn.files import read_json, write_json
 
@@ -35,6 +39,7 @@ class Vocabulary:
 
     words: dict[str, int]
     num_words: int
+    classes: tuple[str, ...] = IMDB_CLASSES  # the class of each output index
 
     def encode(self, texts: Sequence[str], data: DataConfig) -> np.ndarray:
         """Raw reviews → padded ids `(len(texts), data.maxlen)` int32, as `data.load_splits` pads its reviews."""
@@ -43,12 +48,20 @@ class Vocabulary:
 
 
 def save_vocabulary(run: Path, splits: Splits, data: DataConfig) -> Path | None:
-    """Writes `run/vocabulary.json` from the word index that encoded `splits`, and returns its path.
+    """Writes `run/vocabulary.json` from the word index that encoded `splits` (with its class names), and
+    returns its path.
 
     The `keras` source reads already-encoded reviews, so its word index is looked for beside the data
     and downloaded when online; without one (or for data with no word index), training goes on and
     this warns (`ImdbRnnWarning`) that prediction will not work for the run, and returns None.
     """
+    path = run / VOCABULARY_FILE
+    classes = list(splits.classes)
+    if splits.words is not None:  # your own data: the word index built from its training texts
+        kept = {word: rank for word, rank in splits.words.items() if rank + text.INDEX_FROM < data.num_words}
+        origin = f"built from the training texts of {splits.location}"
+        write_json(path, {"num_words": data.num_words, "word_index": origin, "words": kept, "classes": classes})
+        return path
     source = splits.word_index
     if source is None and splits.source == "keras":
         source = download_word_index(data)
@@ -58,8 +71,8 @@ def save_vocabulary(run: Path, splits: Splits, data: DataConfig) -> Path | None:
         return None
     word_index = read_word_index(source)
     kept = sorted((rank, word) for word, rank in word_index.items() if rank + text.INDEX_FROM < data.num_words)
-    path = run / VOCABULARY_FILE
-    write_json(path, {"num_words": data.num_words, "word_index": str(source), "words": {w: r for r, w in kept}})
+    words = {w: r for r, w in kept}
+    write_json(path, {"num_words": data.num_words, "word_index": str(source), "words": words, "classes": classes})
     return path
 
 
@@ -77,10 +90,16 @@ def load_vocabulary(run: Path, data: DataConfig) -> Vocabulary:
         raise RunError(f"{path}: cannot read the encoding data: expected a JSON file, received {error}.") from None
     words = content.get("words") if isinstance(content, dict) else None
     num_words = content.get("num_words") if isinstance(content, dict) else None
+    classes = content.get("classes", list(IMDB_CLASSES)) if isinstance(content, dict) else None
+    if not isinstance(classes, list) or len(classes) < 2 or not all(isinstance(name, str) for name in classes):
+        raise RunError(
+            f"{path}: invalid encoding data: expected `classes`, a list of at least two class names, "
+            f"received {show(classes)}."
+        )
     if not isinstance(words, dict) or num_words != data.num_words:
         raise RunError(
             f"{path}: invalid encoding data: expected a JSON object with `words` (word → rank) and `num_words` "
             f"{data.num_words} (config.yaml's data.num_words), received words of type {type(words).__name__} "
             f"and num_words {show(num_words)}."
         )
-    return Vocabulary(words, num_words)
+    return Vocabulary(words, num_words, tuple(classes))

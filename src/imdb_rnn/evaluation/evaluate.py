@@ -20,13 +20,14 @@ from imdb_rnn import plots
 from imdb_rnn.config import Config
 from imdb_rnn.data.pipeline import evaluation_batch_size, make_dataset
 from imdb_rnn.data.splits import load_splits
-from imdb_rnn.evaluation.metrics import DEFAULT_THRESHOLD, classification_metrics, roc_curve
+from imdb_rnn.evaluation.metrics import DEFAULT_THRESHOLD, LABELS, classification_metrics, roc_curve
 from imdb_rnn.files import read_json, write_json
 from imdb_rnn.progress import progress_bar
 
 
 def predict_dataset(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """Labels `(n,)` and P(positive) `(n,)` float32, in the dataset's order.
+    """Labels `(n,)` and probabilities, float32, in the dataset's order: P(positive) `(n,)` from a model with
+    one sigmoid unit, `(n, classes)` from a softmax.
 
     Labels and predictions are collected batch by batch, so they stay paired even when the dataset
     is not in index order (length bucketing sorts evaluation sets by review length).
@@ -35,14 +36,19 @@ def predict_dataset(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.nd
     cardinality = int(dataset.cardinality())
     bar = progress_bar(cardinality if cardinality >= 0 else None, "batch")
     for tokens, batch_labels in dataset:
-        probabilities.append(np.asarray(model.predict_on_batch(tokens), dtype=np.float32).reshape(-1))
+        predicted = np.asarray(model.predict_on_batch(tokens), dtype=np.float32)
+        probabilities.append(predicted.reshape(-1) if predicted.shape[-1] == 1 else predicted)
         labels.append(np.asarray(batch_labels, dtype=np.float32).reshape(-1))
         bar.add(1)
     return np.concatenate(labels), np.concatenate(probabilities)
 
 
 def record_evaluation(
-    run: Path, labels: np.ndarray, probabilities: np.ndarray, threshold: float = DEFAULT_THRESHOLD
+    run: Path,
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    threshold: float = DEFAULT_THRESHOLD,
+    classes: tuple[str, ...] = LABELS,
 ) -> dict[str, Any]:
     """Evaluates test predictions into `run`, and returns the metrics (see `classification_metrics`).
 
@@ -50,9 +56,9 @@ def record_evaluation(
     `confusion_matrix.png`; at another one, to `evaluation_at_thresholds["<threshold>"]` and
     `confusion_matrix_<threshold>.png`, so the default evaluation is never replaced. Every other key
     of `metrics.json` is kept (the file is created when missing). `roc_curve.png` does not depend
-    on the threshold.
+    on the threshold, and is drawn for two classes only.
     """
-    evaluation = classification_metrics(labels, probabilities, threshold)
+    evaluation = classification_metrics(labels, probabilities, threshold, classes)
     metrics_path = run / "metrics.json"
     metrics = read_json(metrics_path) if metrics_path.is_file() else {}
     if threshold == DEFAULT_THRESHOLD:
@@ -61,7 +67,8 @@ def record_evaluation(
         metrics.setdefault("evaluation_at_thresholds", {})[f"{threshold:g}"] = evaluation
     write_json(metrics_path, metrics)
     plots.plot_confusion_matrix(evaluation, run.name, run / confusion_matrix_file(threshold))
-    plots.plot_roc_curve(*roc_curve(labels, probabilities), evaluation["roc_auc"], run.name, run / "roc_curve.png")
+    if len(classes) == 2:
+        plots.plot_roc_curve(*roc_curve(labels, probabilities), evaluation["roc_auc"], run.name, run / "roc_curve.png")
     return evaluation
 
 
@@ -79,7 +86,8 @@ def evaluate_model(
     """Evaluates `model` on the test set `config.data` describes (`data.test_limit` included), batched
     and padded as training evaluated it. With a run `folder`, the result is recorded there too
     (see `record_evaluation`)."""
-    test = load_splits(config.data).test
+    splits = load_splits(config.data)
+    test = splits.test
     batch_size = evaluation_batch_size(config.train.batch_size)  # as training evaluated it
     dataset = make_dataset(
         test,
@@ -90,21 +98,43 @@ def evaluate_model(
     )
     labels, probabilities = predict_dataset(model, dataset)
     if folder is not None:
-        return record_evaluation(folder, labels, probabilities, threshold)
-    return classification_metrics(labels, probabilities, threshold)
+        return record_evaluation(folder, labels, probabilities, threshold, splits.classes)
+    return classification_metrics(labels, probabilities, threshold, splits.classes)
 
 
 def format_evaluation(evaluation: dict[str, Any]) -> str:
     """A short table of the metrics and the confusion matrix, for the terminal."""
+    if "per_class" in evaluation:
+        return _format_multiclass(evaluation)
     matrix = evaluation["confusion_matrix"]
-    lines = [f"Test set: {evaluation['examples']} reviews, positive when P(positive) > {evaluation['threshold']:g}"]
+    negative, positive = evaluation.get("classes", LABELS)
+    lines = [f"Test set: {evaluation['examples']} reviews, {positive} when P({positive}) > {evaluation['threshold']:g}"]
     for name in ("accuracy", "precision", "recall", "f1", "roc_auc", "loss"):
         value = evaluation[name]
         lines.append(f"  {name:<10} {'n/a' if value is None else f'{value:.4f}'}")
+    width = max(17, len(negative) + 8, len(positive) + 8)
     lines += [
         "",
-        f"  {'':<17}{'predicted neg':>14}{'predicted pos':>15}",
-        f"  {'actual negative':<17}{matrix['true_negatives']:>14}{matrix['false_positives']:>15}",
-        f"  {'actual positive':<17}{matrix['false_negatives']:>14}{matrix['true_positives']:>15}",
+        f"  {'':<{width}}{'predicted ' + negative[:5]:>16}{'predicted ' + positive[:5]:>16}",
+        f"  {'actual ' + negative:<{width}}{matrix['true_negatives']:>16}{matrix['false_positives']:>16}",
+        f"  {'actual ' + positive:<{width}}{matrix['false_negatives']:>16}{matrix['true_positives']:>16}",
     ]
+    return "\n".join(lines)
+
+
+def _format_multiclass(evaluation: dict[str, Any]) -> str:
+    classes = evaluation["classes"]
+    width = max(17, *(len(name) + 2 for name in classes))
+    lines = [f"Test set: {evaluation['examples']} texts, {len(classes)} classes, each given its most probable class"]
+    for name in ("accuracy", "macro_precision", "macro_recall", "macro_f1", "loss"):
+        lines.append(f"  {name:<16} {evaluation[name]:.4f}")
+    lines += ["", f"  {'class':<{width}}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}"]
+    for name, values in evaluation["per_class"].items():
+        scores = "".join(f"{values[key]:>10.4f}" for key in ("precision", "recall", "f1"))
+        lines.append(f"  {name:<{width}}{scores}{values['support']:>10}")
+    counts = evaluation["confusion_matrix"]["counts"]
+    cell = max(8, *(len(name) + 1 for name in classes))
+    lines += ["", f"  {'actual/predicted':<{width}}" + "".join(f"{name:>{cell}}" for name in classes)]
+    for name, row in zip(classes, counts):
+        lines.append(f"  {name:<{width}}" + "".join(f"{count:>{cell}}" for count in row))
     return "\n".join(lines)

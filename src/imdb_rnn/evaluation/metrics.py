@@ -1,7 +1,8 @@
 """Test-set metrics from labels and probabilities: accuracy, precision, recall, F1, exact ROC AUC, loss.
 
-A review is called positive when its probability is above the threshold (0.5 by default), as
-Keras's accuracy does. The ROC AUC is exact: the Mann-Whitney statistic over the ranks of the
+With two classes, a review is called positive (the second class) when its probability is above the
+threshold (0.5 by default), as Keras's accuracy does; with more, it gets the class of highest
+probability, and precision, recall and F1 are given per class and as their unweighted mean (macro). The ROC AUC is exact: the Mann-Whitney statistic over the ranks of the
 probabilities (ties count one half), and the ROC curve has one point per distinct probability.
 """
 
@@ -63,15 +64,21 @@ def binary_cross_entropy(labels: np.ndarray, probabilities: np.ndarray) -> float
 
 
 def classification_metrics(
-    labels: np.ndarray, probabilities: np.ndarray, threshold: float = DEFAULT_THRESHOLD
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    threshold: float = DEFAULT_THRESHOLD,
+    classes: tuple[str, ...] | list[str] = LABELS,
 ) -> dict[str, Any]:
-    """The evaluation block of `metrics.json` for labels `(n,)` in {0, 1} and probabilities `(n,)`.
+    """The evaluation block of `metrics.json` for labels `(n,)` (class indices) and probabilities: `(n,)`,
+    P(second class), for two `classes`; `(n, len(classes))` for more (see `multiclass_metrics`).
 
     `threshold` (default 0.5): a review is predicted positive when its probability is above it.
     Precision, recall and F1 are 0 when undefined (no predicted or no actual positives), as in
     Keras; `roc_auc` is None when the labels hold only one class; `loss` is the mean binary
     cross-entropy.
     """
+    if len(classes) > 2:
+        return multiclass_metrics(labels, probabilities, classes)
     labels = np.asarray(labels, dtype=np.float32).reshape(-1)
     probabilities = np.asarray(probabilities, dtype=np.float32).reshape(-1)
     actual, predicted = labels > 0.5, probabilities > threshold
@@ -83,6 +90,7 @@ def classification_metrics(
     recall = _ratio(true_positives, true_positives + false_negatives)
     return {
         "examples": len(labels),
+        "classes": list(classes),
         "threshold": float(threshold),
         "accuracy": _ratio(true_positives + true_negatives, len(labels)),
         "precision": precision,
@@ -97,6 +105,51 @@ def classification_metrics(
             "true_positives": true_positives,
         },
     }
+
+
+def multiclass_metrics(
+    labels: np.ndarray, probabilities: np.ndarray, classes: tuple[str, ...] | list[str]
+) -> dict[str, Any]:
+    """The evaluation block for labels `(n,)` (class indices) and probabilities `(n, len(classes))`: accuracy
+    of the most probable class; precision, recall, F1 and support of each class, and their unweighted means
+    over all classes (`macro_*`, a class never predicted nor present counting 0); mean categorical
+    cross-entropy (probabilities clipped as Keras clips them); the confusion matrix `counts[actual][predicted]`."""
+    actual = np.asarray(labels).reshape(-1).astype(np.int64)
+    probabilities = np.asarray(probabilities, dtype=np.float64).reshape(len(actual), len(classes))
+    predicted = probabilities.argmax(axis=1)
+    counts = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    np.add.at(counts, (actual, predicted), 1)
+    per_class = {}
+    for index, name in enumerate(classes):
+        hits = int(counts[index, index])
+        precision = _ratio(hits, int(counts[:, index].sum()))
+        recall = _ratio(hits, int(counts[index].sum()))
+        f1 = _ratio(2 * precision * recall, precision + recall)
+        per_class[name] = {"precision": precision, "recall": recall, "f1": f1, "support": int(counts[index].sum())}
+    chosen = np.clip(probabilities[np.arange(len(actual)), actual], EPSILON, 1 - EPSILON)
+    return {
+        "examples": len(actual),
+        "classes": list(classes),
+        "accuracy": _ratio(int(np.trace(counts)), len(actual)),
+        "macro_precision": float(np.mean([value["precision"] for value in per_class.values()])),
+        "macro_recall": float(np.mean([value["recall"] for value in per_class.values()])),
+        "macro_f1": float(np.mean([value["f1"] for value in per_class.values()])),
+        "loss": float(np.mean(-np.log(chosen))) if len(actual) else 0.0,
+        "per_class": per_class,
+        "confusion_matrix": {"classes": list(classes), "counts": counts.tolist()},
+    }
+
+
+def confusion_counts(evaluation: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
+    """The confusion matrix of an evaluation as counts `[actual][predicted]` and the class names."""
+    matrix = evaluation["confusion_matrix"]
+    if "counts" in matrix:
+        return np.array(matrix["counts"]), list(matrix["classes"])
+    counts = [
+        [matrix["true_negatives"], matrix["false_positives"]],
+        [matrix["false_negatives"], matrix["true_positives"]],
+    ]
+    return np.array(counts), list(evaluation.get("classes", LABELS))
 
 
 def _ratio(numerator: float, denominator: float) -> float:

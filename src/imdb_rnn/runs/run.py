@@ -3,6 +3,7 @@
     from imdb_rnn import load_run
     run = load_run("outputs/lstm-20261122-023703")
     run.predict(["A wonderful surprise.", "Two hours I will never get back."])  # P(positive), shape (2,)
+    run.classes                       # ("negative", "positive"); a run with more classes predicts (n, classes)
     run.metrics["test_accuracy"], run.history["val_accuracy"], run.config.train.epochs
 
 Each property reads its file the first time it is asked, so comparing a hundred runs never loads a
@@ -182,22 +183,31 @@ class Run:
 
         return load_vocabulary(self.folder, self.config.data)
 
-    def encode(self, texts: str | Sequence[str]) -> np.ndarray:
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The class of each output index (`vocabulary.json`): `("negative", "positive")` for IMDB."""
+        return self.vocabulary.classes
+
+    def encode(self, texts: str | Sequence[str], allow_empty: bool = False) -> np.ndarray:
         """Raw reviews → the model's input `(n, data.maxlen)` int32, as training encoded its reviews.
 
-        A review with no words (empty, blank or only punctuation) raises `InputError`.
+        A review with no words (empty, blank or only punctuation) raises `InputError`, unless
+        `allow_empty` (then it is read as the start token alone, as an exported model reads it).
         """
         from imdb_rnn.evaluation.reviews import check_words
 
         texts = [texts] if isinstance(texts, str) else list(texts)
         for index, review in enumerate(texts, 1):
-            check_words(f"text {index}", review)
+            if not allow_empty or not isinstance(review, str):
+                check_words(f"text {index}", review)
         return self.vocabulary.encode(texts, self.config.data)
 
-    def predict(self, texts: str | Sequence[str]) -> np.ndarray:
-        """P(positive review) `(n,)` float32 in [0, 1] for `n` raw reviews (one string counts as one)."""
-        x = self.encode(texts)
-        probabilities = np.zeros(len(x), dtype=np.float32)
+    def predict(self, texts: str | Sequence[str], allow_empty: bool = False) -> np.ndarray:
+        """Class probabilities, float32, for `n` raw reviews (one string counts as one): P(positive) `(n,)` for
+        a two-class run (P of its second class), `(n, len(run.classes))` for more. See `encode` for
+        `allow_empty`."""
+        x = self.encode(texts, allow_empty)
+        probabilities: np.ndarray | None = None
         if not self.config.data.bucketing:  # trained on maxlen-wide batches: predict them so
             groups = [(np.arange(len(x)), x)]
         else:  # a review's probability must not depend on the others: each is read without padding
@@ -208,9 +218,15 @@ class Run:
                 for rows in [np.flatnonzero(lengths == length)]
             ]
         for rows, tokens in groups:
-            predicted = self.model.predict(tokens, batch_size=self.config.train.batch_size, verbose=0)
-            probabilities[rows] = np.asarray(predicted, dtype=np.float32).reshape(-1)
-        return probabilities
+            predicted = np.asarray(
+                self.model.predict(tokens, batch_size=self.config.train.batch_size, verbose=0), dtype=np.float32
+            )
+            if probabilities is None:
+                probabilities = np.zeros((len(x), predicted.shape[-1]), dtype=np.float32)
+            probabilities[rows] = predicted
+        if probabilities is None:  # no texts
+            probabilities = np.zeros((0, 1 if len(self.classes) == 2 else len(self.classes)), dtype=np.float32)
+        return probabilities.reshape(-1) if probabilities.shape[-1] == 1 else probabilities
 
     def evaluate(self, threshold: float = 0.5, save: bool = False) -> dict[str, Any]:
         """Test-set metrics (see `imdb_rnn.evaluation.metrics.classification_metrics`); `save=True`

@@ -35,15 +35,16 @@ OPTIMIZERS = {
 
 
 def compile_model(
-    config: Config, steps_per_epoch: int | None = None, pretrained_folder: Path | None = None
+    config: Config, steps_per_epoch: int | None = None, pretrained_folder: Path | None = None, num_classes: int = 2
 ) -> keras.Model:
-    """Builds `config.model`, copies in the pretraining of `pretrained_folder` (when given) and compiles
-    it with `config.train`'s optimizer (binary cross-entropy).
+    """Builds `config.model` for `num_classes` classes, copies in the pretraining of `pretrained_folder`
+    (when given) and compiles it with `config.train`'s optimizer: binary cross-entropy for two classes,
+    sparse categorical cross-entropy for more (labels are class indices either way).
 
     With `train.ema`, the weights are replaced by their moving average every `steps_per_epoch` steps,
     so each epoch is validated, checkpointed and tested with the averaged weights; the average spans
     about the last third of the epoch (momentum 1 - 3 / steps_per_epoch, at most 0.999)."""
-    model = build(config)
+    model = build(config, num_classes)
     if pretrained_folder is not None:
         pretrained.initialise(model, Path(pretrained_folder), config.data.num_words)
     options = {}
@@ -59,23 +60,25 @@ def compile_model(
     optimizer = OPTIMIZERS[config.train.optimizer](
         learning_rate=learning_rate, clipnorm=config.train.clipnorm, **options
     )
-    model.compile(
-        optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"], jit_compile=config.train.jit_compile
-    )
+    if num_classes == 2:
+        loss, accuracy = "binary_crossentropy", keras.metrics.BinaryAccuracy(name="accuracy")
+    else:
+        loss, accuracy = "sparse_categorical_crossentropy", keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    model.compile(optimizer=optimizer, loss=loss, metrics=[accuracy], jit_compile=config.train.jit_compile)
     if config.model.unfreeze_after is not None:
         pretrained.prepare_unfreezing(model, config)
     return model
 
 
-def build(config: Config) -> keras.Model:
-    """`config.model` built for `config.data`'s vocabulary, in float16 compute under `train.mixed_precision`.
+def build(config: Config, num_classes: int = 2) -> keras.Model:
+    """`config.model` built for `config.data`'s vocabulary and `num_classes` classes, in float16 compute under `train.mixed_precision`.
 
     Keras's dtype policy is global: it is set for the build only and put back afterwards, so
     building one model never changes the next (the layers keep the policy they were built with)."""
     previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy("mixed_float16" if config.train.mixed_precision else "float32")
     try:
-        model = build_model(config.model.architecture, config.model.params, config.data.num_words)
+        model = build_model(config.model.architecture, config.model.params, config.data.num_words, num_classes)
     finally:
         keras.mixed_precision.set_global_policy(previous)
     pretrained.freeze(model, config)
@@ -133,7 +136,8 @@ def train(
     splits = splits or load_splits(config.data)
     train_data, validation_data, test_data = datasets(splits, config)
     folder = Path(config.model.pretrained) if config.model.pretrained is not None and resume is None else None
-    model = compile_model(config, steps_per_epoch=int(train_data.cardinality()), pretrained_folder=folder)
+    steps = int(train_data.cardinality())
+    model = compile_model(config, steps, pretrained_folder=folder, num_classes=len(splits.classes))
 
     run = Path(resume) if resume else runs.create_run_dir(output_dir, config.name)
     with status.tracking(run, config.name, resumed=resume is not None):
@@ -152,9 +156,9 @@ def train(
         )
         best = keras.models.load_model(run / "model.keras", compile=False)
         labels, probabilities = predict_dataset(best, test_data)
-        test = classification_metrics(labels, probabilities)
+        test = classification_metrics(labels, probabilities, classes=splits.classes)
         runs.finish_run(run, config, splits, model.count_params(), test["loss"], test["accuracy"])
-        record_evaluation(run, labels, probabilities)
+        record_evaluation(run, labels, probabilities, classes=splits.classes)
     return run
 
 

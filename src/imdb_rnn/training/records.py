@@ -130,9 +130,11 @@ def finish_run(
         "training_seconds": round(sum(history["seconds"]), 3),
         "median_epoch_seconds": float(np.median(history["seconds"])),
         "examples": {"train": len(splits.train), "validation": len(splits.validation), "test": len(splits.test)},
-        "data": {"source": splits.source, "location": splits.location},
+        "data": {"source": splits.source, "location": splits.location, "classes": list(splits.classes)},
         "versions": versions(),
     }
+    if splits.held_out is not None:
+        metrics["data"]["test"] = f"{splits.held_out:.0%} of the texts held out (data.test_split, seed data.seed)"
     write_json(run / "metrics.json", metrics)
     plots.plot_history(history, run.name, run)
     return metrics
