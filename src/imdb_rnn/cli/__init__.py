@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from imdb_rnn import __version__
-from imdb_rnn.cli import benchmark, compare, evaluate, predict, pretrain, reproduce, train
+from imdb_rnn.cli import benchmark, compare, evaluate, export, predict, pretrain, reproduce, train
 from imdb_rnn.cli.common import Invocation, Parser, warnings_as_lines
 
 COMMANDS = {
@@ -20,6 +20,7 @@ COMMANDS = {
     "compare": compare,
     "evaluate": evaluate,
     "predict": predict,
+    "export": export,
     "benchmark": benchmark,
     "reproduce": reproduce,
 }
@@ -29,7 +30,10 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """`imdb-rnn COMMAND ...`: parses `argv` (default: the process's arguments) and runs the subcommand;
     returns the exit status. `prog` names the command in messages (default: how it was started)."""
     prog = prog or _program()
-    parser = Parser(prog=prog, description="Train, compare, evaluate and use recurrent sentiment classifiers on IMDB.")
+    parser = Parser(
+        prog=prog,
+        description="Train, compare, evaluate, use and export recurrent text classifiers, on IMDB or your own data.",
+    )
     parser.add_argument("--version", action="version", version=f"imdb-rnn {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     for name, module in COMMANDS.items():
