@@ -296,6 +296,13 @@ def test_evaluate_and_compare_read_a_multiclass_run(stars_run: Path, tmp_path: P
     assert stars_run.name in capsys.readouterr().out
 
 
+def test_a_threshold_is_refused_for_more_than_two_classes(stars_run: Path, capsys) -> None:
+    for command, more in (("evaluate", []), ("predict", ["Superb"])):
+        assert run_command(command, [str(stars_run), *more, "--threshold", "0.3"]) == 2
+        error = capsys.readouterr().err.strip().splitlines()
+        assert len(error) == 1 and "expected no --threshold for a run with 3 classes" in error[0]
+
+
 def test_a_failed_multiclass_run_resumes_with_its_classes(stars_folder: Path, tmp_path: Path, monkeypatch) -> None:
     from conftest import poison_weights
     from imdb_rnn.errors import RunFailed

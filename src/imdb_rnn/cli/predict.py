@@ -39,6 +39,7 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
     try:
         texts = gather_reviews(args.texts, args.file)
         trained = load_run(args.run)
+        trained.check_threshold(args.threshold)
         probabilities, classes = trained.predict(texts), trained.classes
     except UserError as error:
         return invocation.fail(str(error), error.exit_code)

@@ -112,12 +112,13 @@ def format_evaluation(evaluation: dict[str, Any]) -> str:
     for name in ("accuracy", "precision", "recall", "f1", "roc_auc", "loss"):
         value = evaluation[name]
         lines.append(f"  {name:<10} {'n/a' if value is None else f'{value:.4f}'}")
-    width = max(17, len(negative) + 8, len(positive) + 8)
+    width = max(17, len(negative) + 9, len(positive) + 9)
+    column = max(len(negative), len(positive)) + 12
     lines += [
         "",
-        f"  {'':<{width}}{'predicted ' + negative[:5]:>16}{'predicted ' + positive[:5]:>16}",
-        f"  {'actual ' + negative:<{width}}{matrix['true_negatives']:>16}{matrix['false_positives']:>16}",
-        f"  {'actual ' + positive:<{width}}{matrix['false_negatives']:>16}{matrix['true_positives']:>16}",
+        f"  {'':<{width}}{'predicted ' + negative:>{column}}{'predicted ' + positive:>{column}}",
+        f"  {'actual ' + negative:<{width}}{matrix['true_negatives']:>{column}}{matrix['false_positives']:>{column}}",
+        f"  {'actual ' + positive:<{width}}{matrix['false_negatives']:>{column}}{matrix['true_positives']:>{column}}",
     ]
     return "\n".join(lines)
 

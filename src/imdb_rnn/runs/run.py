@@ -228,11 +228,23 @@ class Run:
             probabilities = np.zeros((0, 1 if len(self.classes) == 2 else len(self.classes)), dtype=np.float32)
         return probabilities.reshape(-1) if probabilities.shape[-1] == 1 else probabilities
 
+    def check_threshold(self, threshold: float) -> None:
+        """An `InputError` when a threshold other than 0.5 is asked of a run with more than two classes
+        (each text then gets its most probable class)."""
+        from imdb_rnn.errors import InputError
+
+        if threshold != 0.5 and len(self.classes) > 2:
+            raise InputError(
+                f"{self.folder}: a threshold decides between two classes: expected no --threshold for a run with "
+                f"{len(self.classes)} classes (each text gets its most probable one), received {threshold:g}."
+            )
+
     def evaluate(self, threshold: float = 0.5, save: bool = False) -> dict[str, Any]:
         """Test-set metrics (see `imdb_rnn.evaluation.metrics.classification_metrics`); `save=True`
         also records them in the run folder, as `imdb-rnn evaluate` does."""
         from imdb_rnn.evaluation.evaluate import evaluate_model
 
+        self.check_threshold(threshold)
         return evaluate_model(self.model, self.config, self.folder if save else None, threshold)
 
 
