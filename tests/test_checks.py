@@ -80,5 +80,8 @@ def test_advice_warns_when_a_config_gives_up_cudnn() -> None:
     assert any("padding: post" in note for note in advice(load_config(None, ["model.mask_zero=true"])))
     assert advice(load_config(None, ["model.mask_zero=true", "data.padding=post"])) == []
     assert advice(load_config(None)) == []
-    assert any("bucket_width" in note for note in advice(load_config(None, ["train.jit_compile=true"])))
+    assert any(
+        "bucket_width" in note for note in advice(load_config(None, ["train.jit_compile=true", "data.bucket_width=1"]))
+    )
+    assert advice(load_config(None, ["train.jit_compile=true"])) == []  # unset: 32 when compiled
     assert advice(load_config(None, ["train.jit_compile=true", "data.bucket_width=32"])) == []

@@ -9,6 +9,7 @@ import os
 import platform
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -17,17 +18,21 @@ CHECKOUT = Path(__file__).resolve().parents[2]  # the project folder when runnin
 
 
 def versions() -> dict[str, str]:
-    """Python, TensorFlow, Keras and NumPy versions, and the platform (for `metrics.json`)."""
+    """Python, TensorFlow, Keras and NumPy versions, the Keras backend's when it is JAX or PyTorch, and the
+    platform (for `metrics.json`)."""
     import keras
     import tensorflow
 
-    return {
+    found = {
         "python": sys.version.split()[0],
         "tensorflow": tensorflow.__version__,
         "keras": keras.__version__,
         "numpy": np.__version__,
-        "platform": platform.platform(),
     }
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        found[backend] = metadata.version(backend)
+    return {**found, "platform": platform.platform()}
 
 
 def commit() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -34,6 +35,8 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
 
 
 def _train(args: argparse.Namespace) -> int:
+    if args.resume:
+        use_backend_of(args.resume)
     quiet_tensorflow()
     from imdb_rnn.config.checks import advice
     from imdb_rnn.training import sweep
@@ -56,6 +59,16 @@ def _train(args: argparse.Namespace) -> int:
     outcomes = sweep.run_all(configs, args.output_dir)
     print(sweep.table(outcomes))
     return 0 if all(outcome.state == "completed" for outcome in outcomes) else 1
+
+
+def use_backend_of(run: Path) -> None:
+    """Before Keras is imported: resume with the backend that trained `run` (its `status.json`), unless
+    `KERAS_BACKEND` is set (a different one is then refused by the resume itself)."""
+    from imdb_rnn.runs import status
+
+    backend = (status.read(run) or {}).get("backend") if run.is_dir() else None
+    if isinstance(backend, str) and "keras" not in sys.modules and not os.environ.get("KERAS_BACKEND"):
+        os.environ["KERAS_BACKEND"] = backend
 
 
 def _report(folder: Path) -> int:

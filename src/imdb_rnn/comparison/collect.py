@@ -58,11 +58,11 @@ def canonical(value: Any) -> str:
 def differing_keys(runs: Sequence[Run], ignore: Sequence[str] = ()) -> list[str]:
     """The config keys whose value is not the same in every run (a key some runs lack counts):
     `model.*` first, then `train.*`, `data.*`, each in config order."""
-    keys = sorted(dict.fromkeys(key for run in runs for key in run.flat_config), key=_section_rank)
+    keys = sorted(dict.fromkeys(key for run in runs for key in run.settings), key=_section_rank)
     return [
         key
         for key in keys
-        if key not in ignore and len({canonical(run.flat_config.get(key, MISSING)) for run in runs}) > 1
+        if key not in ignore and len({canonical(run.settings.get(key, MISSING)) for run in runs}) > 1
     ]
 
 
@@ -72,7 +72,7 @@ def _section_rank(key: str) -> int:
 
 def repeat_key(run: Run) -> str:
     """Equal for runs whose resolved configs differ at most in `train.seed` (repeats of one experiment)."""
-    return canonical({key: value for key, value in run.flat_config.items() if key != "train.seed"})
+    return canonical({key: value for key, value in run.settings.items() if key != "train.seed"})
 
 
 def resolve_key(key: str, keys: Sequence[str], where: str) -> str:
@@ -95,7 +95,7 @@ def resolve_key(key: str, keys: Sequence[str], where: str) -> str:
 
 def select_runs(runs: list[Run], filters: Sequence[str] = (), last: int | None = None) -> list[Run]:
     """The runs matching every `key=value` filter (value read as YAML), then the `last` most recent of them."""
-    keys = list(dict.fromkeys(key for run in runs for key in run.flat_config))
+    keys = list(dict.fromkeys(key for run in runs for key in run.settings))
     for text in filters:
         parsed = parse_assignment(text)
         if parsed is None:
@@ -105,9 +105,9 @@ def select_runs(runs: list[Run], filters: Sequence[str] = (), last: int | None =
             )
         key = resolve_key(parsed[0], keys, f"--filter {text}")
         wanted = parsed[1]
-        kept = [run for run in runs if key in run.flat_config and same_value(run.flat_config[key], wanted)]
+        kept = [run for run in runs if key in run.settings and same_value(run.settings[key], wanted)]
         if not kept:
-            values = sorted({canonical(run.flat_config.get(key, MISSING)) for run in runs})
+            values = sorted({canonical(run.settings.get(key, MISSING)) for run in runs})
             raise RunError(
                 f"--filter {text}: no run matches: expected a value that `{key}` has in the "
                 f"{len(runs)} run{'s' if len(runs) != 1 else ''} left, received {show(wanted)} "

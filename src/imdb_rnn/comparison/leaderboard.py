@@ -109,7 +109,7 @@ def metric(name: str, key: str, digits: int, descending: bool = False) -> Column
 
 
 RUN = RunColumn("run", lambda run: run.name)
-ARCHITECTURE = Column("architecture", lambda run: run.flat_config.get("model.architecture", MISSING))
+ARCHITECTURE = Column("architecture", lambda run: run.settings.get("model.architecture", MISSING))
 METRICS = (
     metric("epochs", "epochs_run", 0),
     metric("best_val_accuracy", "best_val_accuracy", 4, descending=True),
@@ -122,7 +122,7 @@ METRICS = (
 
 
 def config_column(key: str) -> Column:
-    return Column(key, lambda run: run.flat_config.get(key, MISSING))
+    return Column(key, lambda run: run.settings.get(key, MISSING))
 
 
 @dataclass
@@ -186,9 +186,7 @@ class Table:
         """One line per group of repeats: its label, then each run folder with its `train.seed`."""
         return [
             f"{row.label}: "
-            + ", ".join(
-                f"{run.name} (train.seed {text(run.flat_config.get('train.seed', MISSING))})" for run in row.runs
-            )
+            + ", ".join(f"{run.name} (train.seed {text(run.settings.get('train.seed', MISSING))})" for run in row.runs)
             for row in self.rows
             if len(row.runs) > 1
         ]

@@ -195,7 +195,7 @@ def advice(config: Config) -> list[str]:
     if config.train.jit_compile and config.data.bucketing and config.data.bucket_width == 1:
         notes.append(
             "train.jit_compile with length bucketing compiles the train step again for every batch width: "
-            "set data.bucket_width (e.g. 32) to bound the widths."
+            "leave data.bucket_width unset (32 when compiled) or set e.g. 32 to bound the widths."
         )
     if config.train.mixed_precision:
         notes.append("train.mixed_precision speeds up GPUs with tensor cores; on a CPU it is slower.")

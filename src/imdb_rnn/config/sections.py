@@ -38,7 +38,7 @@ class DataConfig:
     test_limit: Annotated[int, Range(min=2)] | None = None  # class-balanced test subset
     seed: NonNegativeInt = 113  # shuffles the validation split; 113 is Keras's IMDB seed
     bucketing: bool = True  # batch reviews of similar length, pad each batch to its longest
-    bucket_width: PositiveInt = 1  # round each bucketed batch's width up to a multiple (XLA compiles each width once)
+    bucket_width: PositiveInt | None = None  # round bucketed widths up to a multiple; None: 1, or 32 if compiled
 
 
 @dataclass(frozen=True)

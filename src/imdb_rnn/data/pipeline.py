@@ -20,7 +20,17 @@ import tensorflow as tf
 from imdb_rnn.data.splits import Split
 
 BUCKET_BATCHES = 32  # batches per sorted chunk: more gives tighter padding, fewer gives more randomness
+COMPILED_BUCKET_WIDTH = 32  # the default width multiple where every batch shape is compiled (JAX, XLA)
 EVALUATION_BATCH_SIZE = 256  # no gradients to keep: larger batches use the CPU better
+
+
+def bucket_width(width: int | None, jit_compile: bool, backend: str) -> int:
+    """`data.bucket_width`, or its default when None: `COMPILED_BUCKET_WIDTH` where each batch shape is a
+    new compilation (the JAX backend, or `train.jit_compile`), else 1 (each batch exactly as wide as its
+    longest review)."""
+    if width is not None:
+        return width
+    return COMPILED_BUCKET_WIDTH if jit_compile or backend == "jax" else 1
 
 
 def evaluation_batch_size(batch_size: int) -> int:

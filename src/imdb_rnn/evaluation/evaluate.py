@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from imdb_rnn import plots
 from imdb_rnn.config import Config
-from imdb_rnn.data.pipeline import evaluation_batch_size, make_dataset
+from imdb_rnn.data.pipeline import bucket_width, evaluation_batch_size, make_dataset
 from imdb_rnn.data.splits import load_splits
 from imdb_rnn.evaluation.metrics import DEFAULT_THRESHOLD, LABELS, classification_metrics, roc_curve
 from imdb_rnn.files import read_json, write_json
@@ -35,7 +35,7 @@ def predict_dataset(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.nd
     labels, probabilities = [], []
     cardinality = int(dataset.cardinality())
     bar = progress_bar(cardinality if cardinality >= 0 else None, "batch")
-    for tokens, batch_labels in dataset:
+    for tokens, batch_labels in dataset.as_numpy_iterator():  # NumPy: every Keras backend reads it
         predicted = np.asarray(model.predict_on_batch(tokens), dtype=np.float32)
         probabilities.append(predicted.reshape(-1) if predicted.shape[-1] == 1 else predicted)
         labels.append(np.asarray(batch_labels, dtype=np.float32).reshape(-1))
@@ -94,7 +94,7 @@ def evaluate_model(
         batch_size,
         bucketing=config.data.bucketing,
         padding=config.data.padding,
-        bucket_width=config.data.bucket_width,
+        bucket_width=bucket_width(config.data.bucket_width, config.train.jit_compile, keras.backend.backend()),
     )
     labels, probabilities = predict_dataset(model, dataset)
     if folder is not None:

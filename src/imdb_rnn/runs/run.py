@@ -85,6 +85,22 @@ class Run:
         return flatten(self.raw_config)
 
     @cached_property
+    def backend(self) -> str:
+        """The Keras backend that trained the run: `metrics.json`'s, else `status.json`'s, else
+        `tensorflow` (runs from before the backend was recorded)."""
+        for name in ("metrics.json", "status.json"):
+            if (self.folder / name).is_file():
+                value = self._mapping(name, json.loads).get("backend")
+                if isinstance(value, str):
+                    return value
+        return "tensorflow"
+
+    @cached_property
+    def settings(self) -> dict[str, Any]:
+        """What tells runs apart in a comparison: `flat_config` and `backend`."""
+        return {**self.flat_config, "backend": self.backend}
+
+    @cached_property
     def config(self) -> Config:
         """`config.yaml` loaded and checked as a `Config` (a `ConfigError` if it no longer checks)."""
         from imdb_rnn.config import load_config

@@ -1,7 +1,7 @@
 """The state of a run, kept in `<run>/status.json` and updated as the run goes.
 
     {"state": "running" | "completed" | "failed" | "interrupted", "error": null | "one line",
-     "config": "lstm", "pid": 1234, "host": "...", "started": "...", "updated": "...",
+     "config": "lstm", "backend": "tensorflow", "pid": 1234, "host": "...", "started": "...", "updated": "...",
      "epochs_completed": 3}
 
 A `running` run whose process is gone (killed, machine rebooted) is reported as `crashed` by
@@ -70,11 +70,13 @@ def _now() -> str:
 
 
 @contextmanager
-def tracking(run: Path, config_name: str, resumed: bool = False) -> Iterator[None]:
+def tracking(run: Path, config_name: str, resumed: bool = False, backend: str | None = None) -> Iterator[None]:
     """Marks the run `running` for the duration of the block, then `completed`, `failed` or
     `interrupted`. Failures come out as `RunFailed` (with the run folder and one line), interrupts as
     `RunInterrupted` (exit 130 for SIGINT, 143 for SIGTERM)."""
     fields = {"pid": os.getpid(), "host": socket.gethostname(), "error": None, "config": config_name}
+    if backend is not None:  # the Keras backend training it: a resume must use the same one
+        fields["backend"] = backend
     if not resumed:
         fields["started"] = _now()
     update(run, state="running", **fields)

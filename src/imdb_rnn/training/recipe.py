@@ -12,9 +12,10 @@ from pathlib import Path
 import keras
 
 from imdb_rnn.config import Config, load_config
-from imdb_rnn.data.pipeline import evaluation_batch_size, make_dataset
+from imdb_rnn.data.pipeline import bucket_width, evaluation_batch_size, make_dataset
 from imdb_rnn.data.splits import Splits, load_splits
 from imdb_rnn.data.vocabulary import save_vocabulary
+from imdb_rnn.errors import RunError
 from imdb_rnn.evaluation.evaluate import predict_dataset, record_evaluation
 from imdb_rnn.evaluation.metrics import classification_metrics
 from imdb_rnn.models import build_model
@@ -129,6 +130,7 @@ def train(
     """
     if resume is None:
         runs.prepare_output_dir(output_dir)  # fail before the data loads
+        config = resolve_for_backend(config)
         if config.model.pretrained is not None:  # the run's config.yaml names the folder it started from
             folder = resolve_pretrained(config.model.pretrained, output_dir)
             config = config.replace(model={"pretrained": str(folder)})
@@ -140,7 +142,7 @@ def train(
     model = compile_model(config, steps, pretrained_folder=folder, num_classes=len(splits.classes))
 
     run = Path(resume) if resume else runs.create_run_dir(output_dir, config.name)
-    with status.tracking(run, config.name, resumed=resume is not None):
+    with status.tracking(run, config.name, resumed=resume is not None, backend=keras.backend.backend()):
         if resume:
             history = runs.rewind(run)
         else:
@@ -162,11 +164,24 @@ def train(
     return run
 
 
+def resolve_for_backend(config: Config) -> Config:
+    """`config` with the defaults that depend on the Keras backend filled in, as its run's config.yaml
+    records them: `data.bucket_width` (see `data.pipeline.bucket_width`)."""
+    width = bucket_width(config.data.bucket_width, config.train.jit_compile, keras.backend.backend())
+    return config.replace(data={"bucket_width": width})
+
+
 def resume(run: Path, verbose: int | None = None) -> tuple[Path, bool]:
     """Continues an interrupted, failed or crashed run in its own folder, with its stored config,
     from the last completed epoch. Returns `(run, False)` without training if it already completed."""
     name, state = runs.check_resumable(Path(run))
     if state == "completed":
         return Path(run), False
+    trained_with = (status.read(Path(run)) or {}).get("backend", "tensorflow")
+    if trained_with != keras.backend.backend():
+        raise RunError(
+            f"{run}: trained with the {trained_with} backend: expected KERAS_BACKEND={trained_with} to resume it "
+            f"(imdb-rnn train --resume sets it when unset), received {keras.backend.backend()}."
+        )
     config = load_config(Path(run) / "config.yaml", name=name)
     return train(config, verbose=verbose, resume=Path(run)), True

@@ -121,6 +121,7 @@ def finish_run(
         "run": run.name,
         "config": config.name,
         "architecture": config.model.architecture,
+        "backend": keras.backend.backend(),
         "test_accuracy": float(test_accuracy),
         "test_loss": float(test_loss),
         "best_epoch": best_epoch,

@@ -22,8 +22,8 @@ from imdb_rnn.config import Config, find_config, load_config
 from imdb_rnn.data.sources import locate
 from imdb_rnn.errors import ConfigError, RunFailed, UserError, show
 from imdb_rnn.files import read_json, stamp_of
-from imdb_rnn.runs import status
-from imdb_rnn.training.recipe import compile_model, resume, train
+from imdb_rnn.runs import Run, status
+from imdb_rnn.training.recipe import compile_model, resolve_for_backend, resume, train
 from imdb_rnn.training.records import summary
 
 
@@ -77,14 +77,17 @@ def plan(patterns: list[str], seeds: list[int] | None, overrides: list[str]) -> 
 
 
 def find_run(output_dir: Path, config: Config) -> Path | None:
-    """The newest run folder under `output_dir` trained with exactly `config` (any state). Each folder's
-    `config.yaml` is read with today's defaults (a key added since then takes its default), and a config
+    """The newest run folder under `output_dir` trained with exactly `config` (any state) on this Keras
+    backend. Each folder's `config.yaml` is read with today's defaults (a key added since then takes its
+    default, resolved for the backend as training resolves it), and a config
     whose `model.pretrained` names a pretraining config matches a run that started from a folder of it."""
-    wanted = config.to_dict()
+    wanted = resolve_for_backend(config).to_dict()
     for folder in sorted(Path(output_dir).glob(f"{config.name}-*"), reverse=True):
         try:
-            found = load_config(folder / "config.yaml", name=config.name).to_dict()
+            found = resolve_for_backend(load_config(folder / "config.yaml", name=config.name)).to_dict()
         except UserError:
+            continue
+        if Run(folder).backend != keras.backend.backend():
             continue
         stamp = stamp_of(Path(found["model"]["pretrained"])) if found["model"]["pretrained"] else None
         if stamp is not None and stamp[0] == wanted["model"]["pretrained"]:
