@@ -9,6 +9,11 @@ from imdb_rnn.config.checks import CHECKS, advice
 from imdb_rnn.errors import ConfigError
 
 CASES = {
+    "mirrored_needs_equal_widths": (
+        ["train.distribution=mirrored"],
+        ["train.distribution=mirrored", "data.bucketing=false"],
+        "replicas that must see equal shapes",
+    ),
     "own_data_needs_path": (
         ["data.source=csv"],
         ["data.source=csv", "data.path=reviews.csv"],

@@ -161,6 +161,17 @@ def pretraining_fits_source(config: Config, origin: Origin) -> None:
         )
 
 
+def mirrored_needs_equal_widths(config: Config, origin: Origin) -> None:
+    """Under `tf.distribute`, the replicas' gradients are gathered together, so every replica's batch must
+    have the same shape: no length bucketing (whose batches are each as wide as their longest review)."""
+    if config.train.distribution != "none" and config.data.bucketing:
+        raise ConfigError(
+            f"{origin('train', 'distribution')}: `train.distribution: {config.train.distribution}` splits each batch "
+            "among replicas that must see equal shapes: expected data.bucketing: false with it, received "
+            "data.bucketing=true."
+        )
+
+
 CHECKS = [
     own_data_needs_path,
     pretraining_fits_source,
@@ -170,6 +181,7 @@ CHECKS = [
     freezing_needs_pretrained_layers,
     warmup_needs_slanted_schedule,
     pretrained_layers_fit,
+    mirrored_needs_equal_widths,
 ]
 
 

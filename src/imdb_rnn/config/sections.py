@@ -58,6 +58,8 @@ class TrainConfig:
     warmup: Annotated[float, Range(0, 1, min_inclusive=False, max_inclusive=False)] = 0.1  # slanted: rising share
     mixed_precision: bool = False  # float16 compute on a GPU; slower on a CPU
     jit_compile: bool = False  # XLA-compile the train step
+    distribution: Literal["none", "mirrored"] = "none"  # mirrored: every local GPU (tf.distribute)
+    cpu_devices: PositiveInt = 2  # mirrored without a GPU: logical CPU devices to mirror over
 
 
 @dataclass(frozen=True)

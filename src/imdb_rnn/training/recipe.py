@@ -21,7 +21,7 @@ from imdb_rnn.evaluation.metrics import classification_metrics
 from imdb_rnn.models import build_model
 from imdb_rnn.pretraining.runs import resolve_pretrained
 from imdb_rnn.runs import status
-from imdb_rnn.training import pretrained
+from imdb_rnn.training import distribution, pretrained
 from imdb_rnn.training import records as runs
 from imdb_rnn.training.callbacks import EpochTensorBoard, ResumableEarlyStopping, resumable
 from imdb_rnn.training.schedules import SlantedTriangular
@@ -139,7 +139,8 @@ def train(
     train_data, validation_data, test_data = datasets(splits, config)
     folder = Path(config.model.pretrained) if config.model.pretrained is not None and resume is None else None
     steps = int(train_data.cardinality())
-    model = compile_model(config, steps, pretrained_folder=folder, num_classes=len(splits.classes))
+    with distribution.scope(distribution.strategy(config)):  # one device unless train.distribution says
+        model = compile_model(config, steps, pretrained_folder=folder, num_classes=len(splits.classes))
 
     run = Path(resume) if resume else runs.create_run_dir(output_dir, config.name)
     with status.tracking(run, config.name, resumed=resume is not None, backend=keras.backend.backend()):
