@@ -48,12 +48,15 @@ def make_dataset(
     bucketing: bool = False,
     padding: str = "pre",
     bucket_width: int = 1,
+    drop_remainder: bool = False,
 ) -> tf.data.Dataset:
     """`(tokens (batch, time) int32, labels (batch,) float32)` batches of `split`.
 
     Without bucketing, `time` is the split's `maxlen`; with it, the longest review of the batch
     rounded up to a multiple of `bucket_width` (at most `maxlen`).
-    `shuffle` reshuffles every epoch (seeded by `seed`); evaluation sets leave it off.
+    `shuffle` reshuffles every epoch (seeded by `seed`); evaluation sets leave it off. `drop_remainder`
+    (unbucketed only) leaves out a last, smaller batch, so that every batch has `batch_size` reviews and
+    its size is known before it runs (`keras.distribution` splits each among the processes).
     """
     x = tf.constant(split.x)
     y = tf.constant(split.y)
@@ -63,7 +66,7 @@ def make_dataset(
         indices = indices.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
 
     if not bucketing:
-        batches = indices.batch(batch_size)
+        batches = indices.batch(batch_size, drop_remainder=drop_remainder)
     elif shuffle:
 
         def sorted_batches(chunk: tf.Tensor) -> tf.data.Dataset:

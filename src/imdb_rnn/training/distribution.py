@@ -1,4 +1,4 @@
-"""Training on several devices with `tf.distribute`: the strategy a run's `train.distribution` asks for.
+"""Training on several devices or machines: what a run's `train.distribution` asks for.
 
 - `none`: TensorFlow's default, one device;
 - `mirrored`: `tf.distribute.MirroredStrategy`, one replica per local GPU, or, on a machine without one,
@@ -9,6 +9,15 @@
   pipeline that `tf.distribute` makes of the training set shuffles in another (still seeded) order than
   the single-device one: with the same batches in the same order, the losses agree to float rounding.
 
+- `multi_worker`: several processes, usually one a machine, train one run together with
+  `keras.distribution` on JAX (`DataParallel` over every process's devices); the cluster comes from
+  the variables Keras reads, `KERAS_DISTRIBUTION_JOB_ADDRESSES` (the chief's host:port first),
+  `KERAS_DISTRIBUTION_NUM_PROCESSES` and `KERAS_DISTRIBUTION_PROCESS_ID`. Process 0, the chief,
+  writes the run folder; every other one keeps its own checkpoint in a hidden `.worker-<id>/` copy
+  under the same output folder, so that `--resume` on every machine takes the run up again.
+  TensorFlow's `MultiWorkerMirroredStrategy` is not used: under Keras 3 its `fit` fails
+  (keras-team/keras#20585, reproduced with TensorFlow 2.21 and Keras 3.15).
+
 Logical CPU devices exist only if they are made before TensorFlow's runtime starts: a process that has
 already run TensorFlow with another number of them gets a one-line `ConfigError` saying so.
 """
@@ -16,9 +25,15 @@ already run TensorFlow with another number of them gets a one-line `ConfigError`
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
+import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import keras
+import numpy as np
 
 from imdb_rnn.config import Config
 from imdb_rnn.errors import ConfigError
@@ -46,7 +61,7 @@ def cpu_devices(count: int) -> list[str]:
 
 def strategy(config: Config):
     """The `tf.distribute.Strategy` for `config.train.distribution`; None for `none`."""
-    if config.train.distribution == "none":
+    if config.train.distribution in ("none", "multi_worker"):  # multi_worker: keras.distribution, below
         return None
     if keras.backend.backend() != "tensorflow":
         raise ConfigError(
@@ -68,3 +83,141 @@ def scope(chosen) -> Iterator[None]:
     else:
         with chosen.scope():
             yield
+
+
+# Several processes (machines): JAX and keras.distribution -----------------------------------------
+
+CLUSTER_VARIABLES = (
+    "KERAS_DISTRIBUTION_JOB_ADDRESSES",
+    "KERAS_DISTRIBUTION_NUM_PROCESSES",
+    "KERAS_DISTRIBUTION_PROCESS_ID",
+)
+NAME_BYTES = 512  # the longest run folder name the chief can hand to the other workers
+
+
+def cluster() -> tuple[int, int]:
+    """`(process id, number of processes)` from the variables `keras.distribution.initialize` reads; a
+    one-line `ConfigError` naming the missing ones."""
+    missing = [name for name in CLUSTER_VARIABLES if not os.environ.get(name)]
+    if missing:
+        raise ConfigError(
+            "train.distribution=multi_worker: no cluster: expected the environment variables "
+            f"{', '.join(CLUSTER_VARIABLES)} (coordinator host:port, process count, this process's id), "
+            f"received none for {', '.join(missing)}."
+        )
+    try:
+        process, count = int(os.environ[CLUSTER_VARIABLES[2]]), int(os.environ[CLUSTER_VARIABLES[1]])
+    except ValueError:
+        raise ConfigError(
+            f"{CLUSTER_VARIABLES[1]}, {CLUSTER_VARIABLES[2]}: expected integers, received "
+            f"{os.environ[CLUSTER_VARIABLES[1]]!r} and {os.environ[CLUSTER_VARIABLES[2]]!r}."
+        ) from None
+    if not 0 <= process < count:
+        raise ConfigError(f"{CLUSTER_VARIABLES[2]}: expected a process id from 0 to {count - 1}, received {process}.")
+    return process, count
+
+
+@contextlib.contextmanager
+def multi_worker() -> Iterator[int]:
+    """Joins the cluster (`keras.distribution.initialize`, JAX's coordination service and, on CPUs, gloo
+    collectives) and trains data-parallel over every process's devices (`keras.distribution.DataParallel`:
+    each process reads its share of each global batch). Yields this process's id; 0 is the chief."""
+    if keras.backend.backend() != "jax":
+        raise ConfigError(
+            "train.distribution=multi_worker runs on keras.distribution (JAX); TensorFlow's "
+            "MultiWorkerMirroredStrategy fails under Keras 3 (keras-team/keras#20585): expected "
+            f"KERAS_BACKEND=jax, received {keras.backend.backend()}."
+        )
+    import jax
+
+    process, _ = cluster()
+    if not jax.distributed.is_initialized():
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        keras.distribution.initialize()
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=jax.devices()))
+    try:
+        yield process
+    finally:
+        keras.distribution.set_distribution(None)
+
+
+def process_id() -> int:
+    """This process's id in a cluster (`KERAS_DISTRIBUTION_PROCESS_ID`), 0 outside one."""
+    value = os.environ.get(CLUSTER_VARIABLES[2], "")
+    return int(value) if value.strip().isdigit() else 0
+
+
+@contextlib.contextmanager
+def one_process() -> Iterator[None]:
+    """No distribution for the block (then the one before it): what one process computes alone, as the
+    chief's test-set evaluation after training."""
+    previous = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(previous)
+
+
+def share_name(name: str) -> str:
+    """The chief's `name` (a run folder's), on every process."""
+    from jax.experimental import multihost_utils
+
+    encoded = name.encode("utf-8")[:NAME_BYTES]
+    buffer = np.zeros(NAME_BYTES, dtype=np.uint8)
+    buffer[: len(encoded)] = np.frombuffer(encoded, dtype=np.uint8)
+    shared = np.asarray(multihost_utils.broadcast_one_to_all(buffer))
+    return bytes(shared[shared > 0].astype(np.uint8)).decode("utf-8")
+
+
+def worker_folder(output_dir: Path, process: int) -> Path:
+    """Where a worker other than the chief keeps its copy of a run (its checkpoint, for `--resume`):
+    a hidden folder that comparison passes over."""
+    return Path(output_dir) / f".worker-{process}"
+
+
+class StallGuard(keras.callbacks.Callback):
+    """Fails the run when no step (training or validation) has ended for `timeout` seconds once one has:
+    a worker that stopped leaves the others waiting in a collective that never returns. The run is marked
+    failed (and stays resumable) and the process exits with status 1. The clock restarts at each epoch's
+    start and end, so the saving between epochs (local work, no collective) does not count."""
+
+    def __init__(self, run: Path, timeout: float) -> None:
+        super().__init__()
+        self.run, self.timeout = Path(run), timeout
+        self.last: float | None = None
+        self.done = threading.Event()
+
+    def on_train_begin(self, logs=None) -> None:
+        threading.Thread(target=self._watch, daemon=True, name="stall-guard").start()
+
+    def on_train_batch_end(self, batch: int, logs=None) -> None:
+        self.last = time.monotonic()
+
+    def on_test_batch_end(self, batch: int, logs=None) -> None:
+        self.last = time.monotonic()
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        self.last = time.monotonic() if self.last is not None else None
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        self.last = time.monotonic()
+
+    def on_train_end(self, logs=None) -> None:
+        self.done.set()
+
+    def _watch(self) -> None:
+        from imdb_rnn.runs import status
+
+        while not self.done.wait(1.0):
+            if self.last is not None and time.monotonic() - self.last > self.timeout:
+                message = (
+                    f"no training step ended for {self.timeout:g} s (train.stall_timeout): a worker stopped or "
+                    "cannot be reached"
+                )
+                if (status.read(self.run) or {}).get("state") == "running":  # else the failure is said already
+                    status.update(self.run, state="failed", error=message)
+                print(
+                    f"error: {self.run}: {message}; resume with --resume on every worker.", file=sys.stderr, flush=True
+                )
+                os._exit(1)

@@ -15,7 +15,7 @@ from imdb_rnn.config import Config, load_config
 from imdb_rnn.data.pipeline import bucket_width, evaluation_batch_size, make_dataset
 from imdb_rnn.data.splits import Splits, load_splits
 from imdb_rnn.data.vocabulary import save_vocabulary
-from imdb_rnn.errors import RunError
+from imdb_rnn.errors import ConfigError, RunError
 from imdb_rnn.evaluation.evaluate import predict_dataset, record_evaluation
 from imdb_rnn.evaluation.metrics import classification_metrics
 from imdb_rnn.models import build_model
@@ -87,13 +87,23 @@ def build(config: Config, num_classes: int = 2) -> keras.Model:
 
 
 def datasets(splits: Splits, config: Config):
-    """The train (shuffled), validation and test `tf.data` pipelines for `splits`."""
+    """The train (shuffled), validation and test `tf.data` pipelines for `splits`. Under `multi_worker`,
+    training and validation batches are all full (a last, smaller one is left out) so that each splits
+    evenly among the processes; the test set, evaluated by the chief alone, keeps every review."""
     options = dict(bucketing=config.data.bucketing, padding=config.data.padding, bucket_width=config.data.bucket_width)
-    train = make_dataset(splits.train, config.train.batch_size, shuffle=True, seed=config.train.seed, **options)
-    evaluation_batch = evaluation_batch_size(config.train.batch_size)
+    full = config.train.distribution == "multi_worker"
+    train = make_dataset(
+        splits.train, config.train.batch_size, shuffle=True, seed=config.train.seed, drop_remainder=full, **options
+    )
+    evaluation_batch = config.train.batch_size if full else evaluation_batch_size(config.train.batch_size)
+    if full and len(splits.validation) < evaluation_batch:
+        raise ConfigError(
+            f"train.distribution=multi_worker evaluates full batches only: expected at least train.batch_size="
+            f"{evaluation_batch} validation reviews, received {len(splits.validation)}."
+        )
     return (
         train,
-        make_dataset(splits.validation, evaluation_batch, **options),
+        make_dataset(splits.validation, evaluation_batch, drop_remainder=full, **options),
         make_dataset(splits.test, evaluation_batch, **options),
     )
 
@@ -126,8 +136,25 @@ def train(
 
     `splits` replaces the IMDB data (tests use a synthetic dataset); `verbose` defaults to Keras's
     progress bar in a terminal and one line per epoch otherwise. A failure is raised as `RunFailed`,
-    Ctrl-C or SIGTERM as `RunInterrupted`, after `status.json` says so.
+    Ctrl-C or SIGTERM as `RunInterrupted`, after `status.json` says so. With `train.distribution:
+    multi_worker` every process of the cluster calls this; process 0 writes the run folder and returns
+    it, the others return their hidden copy (see `training.distribution`).
     """
+    if config.train.distribution != "multi_worker":
+        return _train(config, Path(output_dir), splits, verbose, resume, process=None)
+    with distribution.multi_worker() as process:
+        return _train(config, Path(output_dir), splits, verbose, resume, process)
+
+
+def _train(
+    config: Config,
+    output_dir: Path,
+    splits: Splits | None,
+    verbose: int | None,
+    resume: Path | None,
+    process: int | None,
+) -> Path:
+    """`train`, in one process (`process` None) or as the process `process` of a cluster."""
     if resume is None:
         runs.prepare_output_dir(output_dir)  # fail before the data loads
         config = resolve_for_backend(config)
@@ -142,27 +169,56 @@ def train(
     with distribution.scope(distribution.strategy(config)):  # one device unless train.distribution says
         model = compile_model(config, steps, pretrained_folder=folder, num_classes=len(splits.classes))
 
-    run = Path(resume) if resume else runs.create_run_dir(output_dir, config.name)
+    run = _run_folder(output_dir, config.name, resume, process)
     with status.tracking(run, config.name, resumed=resume is not None, backend=keras.backend.backend()):
         if resume:
             history = runs.rewind(run)
         else:
             history = runs.start_run(run, config, model)
             save_vocabulary(run, splits, config.data)
+        chosen = callbacks(run, config, history, model)
+        if process is not None:
+            chosen.append(distribution.StallGuard(run, config.train.stall_timeout))
         model.fit(
             train_data,
             validation_data=validation_data,
             epochs=config.train.epochs,
-            callbacks=callbacks(run, config, history, model),
+            callbacks=chosen,
             shuffle=False,  # the training pipeline shuffles
             verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
         )
-        best = keras.models.load_model(run / "model.keras", compile=False)
-        labels, probabilities = predict_dataset(best, test_data)
+        if process:  # a worker: the chief evaluates and writes the run's results
+            return run
+        with distribution.one_process():
+            best = keras.models.load_model(run / "model.keras", compile=False)
+            labels, probabilities = predict_dataset(best, test_data)
         test = classification_metrics(labels, probabilities, classes=splits.classes)
         runs.finish_run(run, config, splits, model.count_params(), test["loss"], test["accuracy"])
         record_evaluation(run, labels, probabilities, classes=splits.classes)
     return run
+
+
+def _run_folder(output_dir: Path, name: str, resume: Path | None, process: int | None) -> Path:
+    """The run folder: `resume`, or a new one; for a worker of a cluster (process > 0), its hidden copy
+    of the chief's, which has the chief's folder name."""
+    if resume is not None:
+        resume = Path(resume)
+        return resume if not process else distribution.worker_folder(resume.parent, process) / resume.name
+    if process is None:
+        return runs.create_run_dir(output_dir, name)
+    chief = runs.create_run_dir(output_dir, name) if process == 0 else None
+    shared = distribution.share_name(chief.name if chief is not None else "")
+    if chief is not None:
+        return chief
+    folder = distribution.worker_folder(output_dir, process) / shared
+    try:
+        folder.mkdir(parents=True)
+    except OSError as error:
+        raise RunError(
+            f"{folder}: cannot create the worker's copy of the run: expected a new folder, received "
+            f"{error.strerror or error}."
+        ) from None
+    return folder
 
 
 def resolve_for_backend(config: Config) -> Config:
@@ -175,14 +231,16 @@ def resolve_for_backend(config: Config) -> Config:
 def resume(run: Path, verbose: int | None = None) -> tuple[Path, bool]:
     """Continues an interrupted, failed or crashed run in its own folder, with its stored config,
     from the last completed epoch. Returns `(run, False)` without training if it already completed."""
-    name, state = runs.check_resumable(Path(run))
+    process = distribution.process_id()
+    own = Path(run) if not process else distribution.worker_folder(Path(run).parent, process) / Path(run).name
+    name, state = runs.check_resumable(own)
     if state == "completed":
         return Path(run), False
-    trained_with = (status.read(Path(run)) or {}).get("backend", "tensorflow")
+    trained_with = (status.read(own) or {}).get("backend", "tensorflow")
     if trained_with != keras.backend.backend():
         raise RunError(
             f"{run}: trained with the {trained_with} backend: expected KERAS_BACKEND={trained_with} to resume it "
             f"(imdb-rnn train --resume sets it when unset), received {keras.backend.backend()}."
         )
-    config = load_config(Path(run) / "config.yaml", name=name)
+    config = load_config(own / "config.yaml", name=name)
     return train(config, verbose=verbose, resume=Path(run)), True

@@ -68,10 +68,10 @@ def check_resumable(run: Path) -> tuple[str, str]:
     if not (run / "config.yaml").is_file():
         raise RunError(f"{run}: not a run folder: {expected}, received a folder without config.yaml.")
     state = status.state_of(run)
-    trained = len(from_csv(run / "history.csv")["epoch"]) if (run / "history.csv").is_file() else 0
+    trained = committed_epochs(run)
     if state != "completed" and trained and not (run / "model.keras").is_file():
         raise RunError(
-            f"{run}: cannot resume: expected model.keras beside the {trained} epochs of history.csv, "
+            f"{run}: cannot resume: expected model.keras beside the {trained} epochs committed to {BACKUP}/, "
             "received a folder without it."
         )
     if state == "running":
@@ -82,6 +82,18 @@ def check_resumable(run: Path) -> tuple[str, str]:
     stamp = stamp_of(run)
     name = (status.read(run) or {}).get("config") or (stamp[0] if stamp else run.name)
     return str(name), state
+
+
+def committed_epochs(run: Path) -> int:
+    """The epochs committed to `backup/` (the last complete backup, or the one before it), 0 for none."""
+    backup = run / BACKUP
+    latest = read_json_or_none(backup / "training_metadata.json")
+    if isinstance(latest, dict):
+        return int(latest.get("epoch", 0))
+    previous = read_json_or_none(backup / "training_metadata.json.bkp")
+    if isinstance(previous, dict) and (backup / "latest.weights.h5.bkp").is_file():
+        return int(previous.get("epoch", 0))
+    return 0
 
 
 def rewind(run: Path) -> dict[str, list]:
