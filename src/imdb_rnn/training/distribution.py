@@ -36,7 +36,7 @@ import keras
 import numpy as np
 
 from imdb_rnn.config import Config
-from imdb_rnn.errors import ConfigError
+from imdb_rnn.errors import ConfigError, RunError
 
 
 def cpu_devices(count: int) -> list[str]:
@@ -168,6 +168,20 @@ def share_name(name: str) -> str:
     buffer[: len(encoded)] = np.frombuffer(encoded, dtype=np.uint8)
     shared = np.asarray(multihost_utils.broadcast_one_to_all(buffer))
     return bytes(shared[shared > 0].astype(np.uint8)).decode("utf-8")
+
+
+def check_same_epoch(run: Path, committed: int) -> None:
+    """Every process resumes from the same epoch; a `RunError` on each of them otherwise (a worker killed
+    between the chief's checkpoint and its own is an epoch behind)."""
+    from jax.experimental import multihost_utils
+
+    epochs = [int(value) for value in np.asarray(multihost_utils.process_allgather(np.array([committed]))).reshape(-1)]
+    if len(set(epochs)) > 1:
+        found = ", ".join(f"process {index} at epoch {epoch}" for index, epoch in enumerate(epochs))
+        raise RunError(
+            f"{run}: cannot resume together: expected every process's checkpoint at the same epoch, received {found}; "
+            "start the run again."
+        )
 
 
 def worker_folder(output_dir: Path, process: int) -> Path:

@@ -155,9 +155,9 @@ def _train(
     process: int | None,
 ) -> Path:
     """`train`, in one process (`process` None) or as the process `process` of a cluster."""
+    config = resolve_for_backend(config)  # a run from before data.bucket_width: as it was trained
     if resume is None:
         runs.prepare_output_dir(output_dir)  # fail before the data loads
-        config = resolve_for_backend(config)
         if config.model.pretrained is not None:  # the run's config.yaml names the folder it started from
             folder = resolve_pretrained(config.model.pretrained, output_dir)
             config = config.replace(model={"pretrained": str(folder)})
@@ -173,6 +173,8 @@ def _train(
     with status.tracking(run, config.name, resumed=resume is not None, backend=keras.backend.backend()):
         if resume:
             history = runs.rewind(run)
+            if process is not None:
+                distribution.check_same_epoch(run, len(history.get("epoch", [])))
         else:
             history = runs.start_run(run, config, model)
             save_vocabulary(run, splits, config.data)

@@ -68,10 +68,14 @@ def check_resumable(run: Path) -> tuple[str, str]:
     if not (run / "config.yaml").is_file():
         raise RunError(f"{run}: not a run folder: {expected}, received a folder without config.yaml.")
     state = status.state_of(run)
-    trained = committed_epochs(run)
+    if (run / BACKUP).is_dir():  # what the backup committed (a kill may leave a history row past it)
+        trained, where = committed_epochs(run), f"committed to {BACKUP}/"
+    else:
+        trained = len(from_csv(run / "history.csv")["epoch"]) if (run / "history.csv").is_file() else 0
+        where = "of history.csv"
     if state != "completed" and trained and not (run / "model.keras").is_file():
         raise RunError(
-            f"{run}: cannot resume: expected model.keras beside the {trained} epochs committed to {BACKUP}/, "
+            f"{run}: cannot resume: expected model.keras beside the {trained} epochs {where}, "
             "received a folder without it."
         )
     if state == "running":
