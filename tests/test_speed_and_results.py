@@ -83,3 +83,24 @@ def test_reproduce_skips_finished_runs_and_writes_the_results(real_data: Path, t
     assert "| no |" in row and "Goals not met: gru (scratch). What was tried" in results  # far below 0.89
     for seed in (1, 2):
         assert f"--set train.seed={seed}`" in results
+
+
+@requires_data
+def test_benchmark_times_each_backend_in_its_own_process(real_data: Path, tmp_path: Path, capsys) -> None:
+    import importlib.util
+
+    import pytest
+
+    backends = ["tensorflow"] + [name for name in ("jax",) if importlib.util.find_spec(name)]
+    if len(backends) < 2:
+        pytest.skip("jax is not installed (pip install -e '.[jax]'; CI installs it)")
+    argv = ["--limit", "200", "--epochs", "1", "--maxlen", "40", "--recipes", "seed LSTM", "--backends", *backends]
+    assert benchmark_main([*argv, "--output-dir", str(tmp_path / "bench")]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| seed LSTM |")]
+    assert len(rows) == 6 and {row.split("|")[3].strip() for row in rows} == set(backends)
+    tensorflow_plain = next(row for row in rows if "tensorflow" in row and "(a)" in row)
+    assert tensorflow_plain.split("|")[7].strip() == "1.00"  # the baseline: TensorFlow's plain Keras
+    with pytest.raises(SystemExit) as refused:  # argparse: not a backend
+        benchmark_main(["--backends", "tensorflow", "nope"])
+    assert refused.value.code == 2

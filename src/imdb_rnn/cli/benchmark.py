@@ -11,6 +11,7 @@ from imdb_rnn.errors import RunFailed, UserError
 HELP = "time plain Keras vs the trainer vs length bucketing on the same data"
 DESCRIPTION = "Time plain Keras, the trainer and the trainer with length bucketing on the same data."
 RECIPES = ("seed LSTM", "cnn_lstm")  # imdb_rnn.reports.benchmark.RECIPES, named here so --help needs no Keras
+BACKENDS = ("tensorflow", "jax", "torch")  # imdb_rnn.reports.benchmark.BACKENDS
 
 
 def add_arguments(parser: Parser) -> None:
@@ -35,15 +36,31 @@ def add_arguments(parser: Parser) -> None:
         help="a new folder benchmark-<timestamp> here gets the runs and the report (default: outputs/benchmarks)",
     )
     parser.add_argument("--out", type=Path, help="also write the report here (e.g. docs/BENCHMARK.md)")
+    parser.add_argument(
+        "--backends",
+        nargs="+",
+        choices=BACKENDS,
+        metavar="BACKEND",
+        help="Keras backends to time, each in its own process, in turn (tensorflow, jax, torch; default: "
+        "this process's backend only)",
+    )
+    parser.add_argument("--first-seed", type=int, help=argparse.SUPPRESS)  # a child of --backends: its repeat's seed
+    parser.add_argument("--results-json", type=Path, help=argparse.SUPPRESS)  # … and where its results go
 
 
 def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int:
     quiet_tensorflow()
-    from imdb_rnn.reports.benchmark import benchmark, table
+    from imdb_rnn.reports.benchmark import benchmark, run_benchmark, save_results, table
 
     try:
+        if args.results_json is not None:  # one backend's share of `--backends`, for the parent process
+            results = run_benchmark(
+                args.limit, args.epochs, args.maxlen, args.recipes, args.output_dir, 1, args.first_seed
+            )
+            save_results(results, args.results_json)
+            return 0
         results, reports = benchmark(
-            args.limit, args.epochs, args.maxlen, args.recipes, args.output_dir, args.repeats, args.out
+            args.limit, args.epochs, args.maxlen, args.recipes, args.output_dir, args.repeats, args.out, args.backends
         )
     except (UserError, RunFailed) as error:
         return invocation.fail(str(error), error.exit_code)

@@ -9,14 +9,25 @@ same seed) is trained three ways for a fixed number of epochs:
   (c) the same trainer with `data.bucketing: true`, its default.
 Seconds per epoch include the validation pass, as a user waits for it. The table reports the
 median epoch, training samples per second, the ratio to (a), and test accuracy.
+
+With several Keras backends (`backends`), each backend trains in its own Python process (the backend is
+chosen when Keras is imported), every way of every recipe, once per repeat; the backends take turns,
+in reverse order every other repeat. The ratio is then to TensorFlow's plain Keras, the baseline.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import metadata
 from pathlib import Path
 
 import keras
@@ -24,6 +35,7 @@ import keras
 from imdb_rnn.config import Config, load_config
 from imdb_rnn.data.splits import Splits, load_splits
 from imdb_rnn.environment import commit, machine, versions
+from imdb_rnn.errors import ConfigError, RunError
 from imdb_rnn.files import new_folder, read_json
 from imdb_rnn.training.callbacks import EpochTimer
 from imdb_rnn.training.recipe import OPTIMIZERS, build, train
@@ -33,6 +45,7 @@ RECIPES = {
     "cnn_lstm": "cnn_lstm",  # the shipped configs/cnn_lstm.yaml
 }
 WAYS = ("(a) plain Keras", "(b) trainer, no bucketing", "(c) trainer (bucketing)")
+BACKENDS = ("tensorflow", "jax", "torch")
 
 
 @dataclass
@@ -43,6 +56,7 @@ class Result:
     maxlen: int
     epoch_seconds: list[float] = field(default_factory=list)  # every epoch of every repeat
     test_accuracies: list[float] = field(default_factory=list)  # one per repeat (seed)
+    backend: str = "tensorflow"
 
     @property
     def median(self) -> float:
@@ -96,18 +110,27 @@ def trainer(config: Config, splits: Splits, bucketing: bool, output_dir: Path) -
 
 
 def run_benchmark(
-    limit: int | None, epochs: int, maxlen: int | None, recipes: list[str], output_dir: Path, repeats: int = 1
+    limit: int | None,
+    epochs: int,
+    maxlen: int | None,
+    recipes: list[str],
+    output_dir: Path,
+    repeats: int = 1,
+    first_seed: int | None = None,
 ) -> list[Result]:
-    """Each recipe trained each way `repeats` times (seed 42, 43, …), the ways in turn and in reverse
-    order every other repeat, so that a machine that slows down or speeds up favours none of them."""
+    """Each recipe trained each way `repeats` times (seed 42, 43, …, or from `first_seed`), the ways in
+    turn and in reverse order every other repeat, so that a machine that slows down or speeds up favours
+    none of them; on this process's Keras backend."""
     results = []
     for recipe in recipes:
         base = recipe_config(recipe, limit, epochs, maxlen)
         splits = load_splits(base.data)
-        by_way = {way: Result(recipe, way, len(splits.train), base.data.maxlen) for way in WAYS}
+        backend = keras.backend.backend()
+        by_way = {way: Result(recipe, way, len(splits.train), base.data.maxlen, backend=backend) for way in WAYS}
         for repeat in range(repeats):
             for way in WAYS if repeat % 2 == 0 else WAYS[::-1]:
-                config = base.replace(train={"seed": base.train.seed + repeat})
+                seed = (first_seed if first_seed is not None else base.train.seed) + repeat
+                config = base.replace(train={"seed": seed})
                 print(f"== {recipe}: {way}, seed {config.train.seed}", flush=True)
                 keras.backend.clear_session(free_memory=True)
                 if way.startswith("(a)"):
@@ -120,18 +143,84 @@ def run_benchmark(
     return results
 
 
+def run_backends(
+    backends: list[str],
+    limit: int | None,
+    epochs: int,
+    maxlen: int | None,
+    recipes: list[str],
+    folder: Path,
+    repeats: int = 1,
+) -> list[Result]:
+    """`run_benchmark` under each of `backends`, each repeat in a child process per backend, the backends
+    in turn and in reverse order every other repeat. A backend that is not installed is a `ConfigError`
+    before anything runs; a child that fails, a `RunError` naming its log."""
+    missing = [name for name in backends if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(
+            f"--backends: expected installed backends, received {', '.join(missing)}, not installed "
+            f"(pip install 'imdb-rnn[{missing[0]}]')."
+        )
+    merged: dict[tuple[str, str, str], Result] = {}
+    for repeat in range(repeats):
+        for backend in backends if repeat % 2 == 0 else backends[::-1]:
+            print(f"== {backend}, repeat {repeat + 1} of {repeats}", flush=True)
+            for found in _child(backend, limit, epochs, maxlen, recipes, folder, 42 + repeat):
+                key = (found.recipe, found.backend, found.way)
+                if key in merged:
+                    merged[key].epoch_seconds += found.epoch_seconds
+                    merged[key].test_accuracies += found.test_accuracies
+                else:
+                    merged[key] = found
+    order = {name: index for index, name in enumerate(backends)}
+    return sorted(merged.values(), key=lambda r: (recipes.index(r.recipe), order[r.backend], WAYS.index(r.way)))
+
+
+def _child(
+    backend: str, limit: int | None, epochs: int, maxlen: int | None, recipes: list[str], folder: Path, seed: int
+) -> list[Result]:
+    results_file = folder / f"{backend}-seed{seed}.json"
+    log = folder / f"{backend}-seed{seed}.log"
+    command = [sys.executable, "-m", "imdb_rnn", "benchmark", "--epochs", str(epochs), "--recipes", *recipes]
+    command += ["--limit", str(limit)] if limit else []
+    command += ["--maxlen", str(maxlen)] if maxlen else []
+    command += ["--first-seed", str(seed), "--results-json", str(results_file), "--output-dir", str(folder / backend)]
+    with open(log, "w", encoding="utf-8") as handle:
+        done = subprocess.run(
+            command, stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, "KERAS_BACKEND": backend}
+        )
+    if done.returncode != 0 or not results_file.is_file():
+        raise RunError(
+            f"{log}: the {backend} benchmark failed (exit {done.returncode}): expected results, see its log."
+        )
+    return [Result(**item) for item in read_json(results_file)]
+
+
+def save_results(results: list[Result], path: Path) -> None:
+    """The results as JSON, for the parent process of `run_backends`."""
+    path.write_text(json.dumps([dataclasses.asdict(result) for result in results]), encoding="utf-8")
+
+
 def table(results: list[Result]) -> str:
     """A Markdown table: median s/epoch, samples/s, ratio to (a), test accuracy and its difference to (a),
-    then the fastest epoch and its ratio to (a)'s fastest (the least noisy figure on a shared machine)."""
+    then the fastest epoch and its ratio to (a)'s fastest (the least noisy figure on a shared machine).
+    With several backends, a backend column, and (a) is TensorFlow's plain Keras where it ran."""
+    several = len({result.backend for result in results}) > 1
+    backend_head, backend_rule = ("| backend ", "|---") if several else ("", "")
     lines = [
-        "| recipe | maxlen | way | median s/epoch | samples/s | ÷ (a) | test accuracy | Δ accuracy vs (a) "
+        f"| recipe | maxlen {backend_head}| way | median s/epoch | samples/s | ÷ (a) | test accuracy | Δ accuracy vs (a) "
         "| fastest s/epoch | ÷ (a), fastest |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"|---|---:{backend_rule}|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
-        base = next(r for r in results if r.recipe == result.recipe and r.way.startswith("(a)"))
+        plain = [r for r in results if r.recipe == result.recipe and r.way.startswith("(a)")]
+        base = next((r for r in plain if r.backend == "tensorflow"), None) or next(
+            r for r in plain if r.backend == result.backend
+        )
+        backend = f" {result.backend} |" if several else ""
         lines.append(
-            f"| {result.recipe} | {result.maxlen} | {result.way} | {result.median:.2f} | {result.train_examples / result.median:,.0f} "
+            f"| {result.recipe} | {result.maxlen} |{backend} {result.way} | {result.median:.2f} "
+            f"| {result.train_examples / result.median:,.0f} "
             f"| {result.median / base.median:.2f} | {result.test_accuracy:.4f} "
             f"| {100 * (result.test_accuracy - base.test_accuracy):+.2f} pts "
             f"| {result.fastest:.2f} | {result.fastest / base.fastest:.2f} |"
@@ -139,12 +228,14 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def describe(limit: int | None, epochs: int, repeats: int) -> str:
-    """Where, when and how the benchmark ran (machine, date, commit, settings)."""
+def describe(limit: int | None, epochs: int, repeats: int, backends: list[str] | None = None) -> str:
+    """Where, when and how the benchmark ran (machine, date, commit, settings, the other backends' versions)."""
     installed = versions()
+    others = [name for name in backends or [] if name != "tensorflow"]
+    extra = "".join(f", {name} {metadata.version(name)}" for name in others)
     return (
         f"{datetime.now():%Y-%m-%d %H:%M}, commit {commit()}, {machine()}, "
-        f"TensorFlow {installed['tensorflow']}, Keras {installed['keras']}; "
+        f"TensorFlow {installed['tensorflow']}, Keras {installed['keras']}{extra}; "
         f"{'all 25,000' if not limit else f'{limit:,}'} training reviews (20% for validation), "
         f"{epochs} epochs per way, {repeats} repeat{'s' if repeats > 1 else ''} (seeds 42…{41 + repeats}); "
         "test accuracy: the mean over repeats, of the best epoch by validation accuracy"
@@ -167,13 +258,19 @@ def benchmark(
     output_dir: Path = Path("outputs/benchmarks"),
     repeats: int = 1,
     out: Path | None = None,
+    backends: list[str] | None = None,
 ) -> tuple[list[Result], list[Path]]:
     """Runs the benchmark in a new folder `benchmark-<timestamp>` under `output_dir` and writes its
-    report there (and to `out`); returns the results and the reports written."""
+    report there (and to `out`); returns the results and the reports written. `backends` (e.g.
+    `["tensorflow", "jax"]`) runs each in its own process; None: this process's backend only."""
     started = time.monotonic()
     folder = new_folder(output_dir, "benchmark", what="benchmark folder")
-    results = run_benchmark(limit, epochs, maxlen, recipes or list(RECIPES), folder / "runs", repeats)
+    recipes = recipes or list(RECIPES)
+    if backends:
+        results = run_backends(backends, limit, epochs, maxlen, recipes, folder, repeats)
+    else:
+        results = run_benchmark(limit, epochs, maxlen, recipes, folder / "runs", repeats)
     reports = [folder / "benchmark.md"] + ([out] if out else [])
     for report in reports:
-        write_report(report, describe(limit, epochs, repeats), results, started)
+        write_report(report, describe(limit, epochs, repeats, backends), results, started)
     return results, reports
