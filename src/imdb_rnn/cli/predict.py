@@ -33,6 +33,7 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
     quiet_tensorflow()
     import numpy as np
 
+    from imdb_rnn.evaluation.metrics import label
     from imdb_rnn.evaluation.reviews import gather_reviews
     from imdb_rnn.runs import load_run
 
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
         return invocation.fail(str(error), error.exit_code)
     if len(classes) == 2:
         results = [
-            {"text": review, "probability": float(p), "label": classes[int(p > args.threshold)]}
+            {"text": review, "probability": float(p), "label": label(p, args.threshold, classes)}
             for review, p in zip(texts, probabilities)
         ]
     else:

@@ -65,10 +65,9 @@ def use_backend_of(run: Path) -> None:
     """Before Keras is imported: resume with the backend that trained `run` (its `status.json`), unless
     `KERAS_BACKEND` is set (a different one is then refused by the resume itself)."""
     from imdb_rnn.runs import status
+    from imdb_rnn.runs.folders import own_copy
 
-    process = os.environ.get("KERAS_DISTRIBUTION_PROCESS_ID", "0").strip()
-    if process.isdigit() and int(process) > 0:  # a worker of a cluster: its own copy of the run
-        run = run.parent / f".worker-{int(process)}" / run.name
+    run = own_copy(run)  # a worker of a cluster resumes its own copy of the run
     backend = (status.read(run) or {}).get("backend") if run.is_dir() else None
     if isinstance(backend, str) and "keras" not in sys.modules and not os.environ.get("KERAS_BACKEND"):
         os.environ["KERAS_BACKEND"] = backend
@@ -76,8 +75,9 @@ def use_backend_of(run: Path) -> None:
 
 def _report(folder: Path) -> int:
     from imdb_rnn.runs import Run
+    from imdb_rnn.runs.folders import is_worker_copy
 
-    if folder.parent.name.startswith(".worker-"):
+    if is_worker_copy(folder):
         print(f"Worker copy: {folder} (the chief, process 0, writes the run folder and its results)")
         return 0
     metrics = Run(folder).metrics

@@ -8,6 +8,7 @@ probabilities (ties count one half), and the ROC curve has one point per distinc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -17,9 +18,9 @@ LABELS = ("negative", "positive")
 EPSILON = 1e-7  # probabilities are clipped to [EPSILON, 1 - EPSILON] for the loss, as Keras does
 
 
-def label(probability: float, threshold: float = DEFAULT_THRESHOLD) -> str:
-    """`"positive"` when `probability` is above `threshold`, else `"negative"`."""
-    return LABELS[int(probability > threshold)]
+def label(probability: float, threshold: float = DEFAULT_THRESHOLD, classes: Sequence[str] = LABELS) -> str:
+    """The second of two `classes` (`"positive"`) when `probability` is above `threshold`, else the first."""
+    return classes[int(probability > threshold)]
 
 
 def roc_auc(labels: np.ndarray, probabilities: np.ndarray) -> float | None:

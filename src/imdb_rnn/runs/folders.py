@@ -8,6 +8,7 @@ classifiers) and hidden folders are never taken for runs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +19,35 @@ from imdb_rnn.files import stamp_of
 DEFAULT_FOLDER = Path("outputs")
 COMPARISONS = "comparisons"  # outputs/comparisons/<timestamp>/ holds comparisons, never runs
 RUN_FILES = ("metrics.json", "history.json", "history.csv", "status.json", "summary.txt")  # beside config.yaml
+
+
+WORKER_PREFIX = ".worker-"  # outputs/.worker-<id>/<run>/: a worker's copy of a multi_worker run
+PROCESS_ID = "KERAS_DISTRIBUTION_PROCESS_ID"  # this process's id in a cluster, as keras.distribution reads it
+
+
+def process_id() -> int:
+    """This process's id in a cluster (`KERAS_DISTRIBUTION_PROCESS_ID`), 0 outside one."""
+    value = os.environ.get(PROCESS_ID, "").strip()
+    return int(value) if value.isdigit() else 0
+
+
+def worker_folder(output_dir: str | Path, process: int) -> Path:
+    """Where a worker other than the chief keeps its copies of runs (its checkpoints, for `--resume`):
+    a hidden folder that comparison passes over."""
+    return Path(output_dir) / f"{WORKER_PREFIX}{process}"
+
+
+def own_copy(run: str | Path, process: int | None = None) -> Path:
+    """The folder of `run` that this process (or `process`) trains in: the run itself for the chief or a
+    single process, a worker's hidden copy of it otherwise."""
+    run = Path(run)
+    process = process_id() if process is None else process
+    return run if not process else worker_folder(run.parent, process) / run.name
+
+
+def is_worker_copy(folder: Path) -> bool:
+    """A worker's copy of a run (see `own_copy`)."""
+    return Path(folder).parent.name.startswith(WORKER_PREFIX)
 
 
 def is_comparison(folder: Path) -> bool:

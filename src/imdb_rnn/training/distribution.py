@@ -141,12 +141,6 @@ def multi_worker() -> Iterator[int]:
         keras.distribution.set_distribution(None)
 
 
-def process_id() -> int:
-    """This process's id in a cluster (`KERAS_DISTRIBUTION_PROCESS_ID`), 0 outside one."""
-    value = os.environ.get(CLUSTER_VARIABLES[2], "")
-    return int(value) if value.strip().isdigit() else 0
-
-
 @contextlib.contextmanager
 def one_process() -> Iterator[None]:
     """No distribution for the block (then the one before it): what one process computes alone, as the
@@ -182,12 +176,6 @@ def check_same_epoch(run: Path, committed: int) -> None:
             f"{run}: cannot resume together: expected every process's checkpoint at the same epoch, received {found}; "
             "start the run again."
         )
-
-
-def worker_folder(output_dir: Path, process: int) -> Path:
-    """Where a worker other than the chief keeps its copy of a run (its checkpoint, for `--resume`):
-    a hidden folder that comparison passes over."""
-    return Path(output_dir) / f".worker-{process}"
 
 
 class StallGuard(keras.callbacks.Callback):

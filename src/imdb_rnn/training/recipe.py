@@ -20,7 +20,7 @@ from imdb_rnn.evaluation.evaluate import predict_dataset, record_evaluation
 from imdb_rnn.evaluation.metrics import classification_metrics
 from imdb_rnn.models import build_model
 from imdb_rnn.pretraining.runs import resolve_pretrained
-from imdb_rnn.runs import status
+from imdb_rnn.runs import folders, status
 from imdb_rnn.training import distribution, pretrained
 from imdb_rnn.training import records as runs
 from imdb_rnn.training.callbacks import EpochTensorBoard, ResumableEarlyStopping, resumable
@@ -204,15 +204,14 @@ def _run_folder(output_dir: Path, name: str, resume: Path | None, process: int |
     """The run folder: `resume`, or a new one; for a worker of a cluster (process > 0), its hidden copy
     of the chief's, which has the chief's folder name."""
     if resume is not None:
-        resume = Path(resume)
-        return resume if not process else distribution.worker_folder(resume.parent, process) / resume.name
+        return folders.own_copy(resume, process or 0)
     if process is None:
         return runs.create_run_dir(output_dir, name)
     chief = runs.create_run_dir(output_dir, name) if process == 0 else None
     shared = distribution.share_name(chief.name if chief is not None else "")
     if chief is not None:
         return chief
-    folder = distribution.worker_folder(output_dir, process) / shared
+    folder = folders.worker_folder(output_dir, process) / shared
     try:
         folder.mkdir(parents=True)
     except OSError as error:
@@ -233,8 +232,7 @@ def resolve_for_backend(config: Config) -> Config:
 def resume(run: Path, verbose: int | None = None) -> tuple[Path, bool]:
     """Continues an interrupted, failed or crashed run in its own folder, with its stored config,
     from the last completed epoch. Returns `(run, False)` without training if it already completed."""
-    process = distribution.process_id()
-    own = Path(run) if not process else distribution.worker_folder(Path(run).parent, process) / Path(run).name
+    own = folders.own_copy(run)
     name, state = runs.check_resumable(own)
     if state == "completed":
         return Path(run), False
