@@ -15,9 +15,9 @@ import pytest
 
 from conftest import PROJECT, TINY_OVERRIDES, poison_weights, requires_data, run_command
 from imdb_rnn.config import load_config
-from imdb_rnn.errors import RunFailed, TrainingFailed
+from imdb_rnn.errors import RunError, RunFailed, TrainingFailed
 from imdb_rnn.runs import status
-from imdb_rnn.training.callbacks import HistoryCSV, NaNGuard
+from imdb_rnn.training.callbacks import CommittedBackup, HistoryCSV, NaNGuard
 from imdb_rnn.training.recipe import train
 from imdb_rnn.training.records import rewind
 from test_train import synthetic_splits
@@ -151,6 +151,48 @@ def test_rewind_falls_back_to_the_previous_backup_when_metadata_is_torn(tmp_path
     (run / "backup" / "latest.weights.h5.bkp").write_bytes(b"weights of epoch 2")
     assert rewind(run)["epoch"] == [1, 2]
     assert (run / "backup" / "latest.weights.h5").read_bytes() == b"weights of epoch 2"
+
+
+def test_rewind_goes_back_one_epoch_to_agree_with_the_other_processes(tmp_path: Path) -> None:
+    run = tmp_path / "lstm-20260101-000000"
+    make_state(run, 3, 3)
+    (run / "backup" / "training_metadata.json.bkp").write_text('{"epoch": 2, "batch": 0}')
+    (run / "backup" / "latest.weights.h5.bkp").write_bytes(b"weights of epoch 2")
+    assert rewind(run, epoch=2)["epoch"] == [1, 2]
+    assert (run / "backup" / "latest.weights.h5").read_bytes() == b"weights of epoch 2"
+    assert json.loads((run / "backup" / "training_metadata.json").read_text())["epoch"] == 2
+    with pytest.raises(RunError, match=r"cannot go back to epoch 1 .* expected its checkpoint in backup/"):
+        rewind(run, epoch=1)  # only the previous commit is kept
+    assert rewind(run, epoch=0).get("epoch", []) == [] and not (run / "backup").exists()
+
+
+def test_a_backup_cut_short_keeps_the_last_commit_whole(tmp_path: Path, monkeypatch) -> None:
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    backup = CommittedBackup(tmp_path / "backup")
+    backup.set_model(model)
+    backup.on_train_begin()
+    backup.on_epoch_end(0)  # epoch 1 committed
+    committed = (tmp_path / "backup" / "latest.weights.h5").read_bytes()
+    model.layers[0].kernel.assign([[5.0], [5.0]])
+
+    def fails(*args, **kwargs):  # as a save does when a dead peer's error surfaces in it
+        Path(args[0]).write_bytes(b"half")
+        raise RuntimeError("Gloo AllGather failed: Connection closed by peer")
+
+    monkeypatch.setattr(model, "save_weights", fails)
+    with pytest.raises(RuntimeError):
+        backup.on_epoch_end(1)
+    assert (tmp_path / "backup" / "latest.weights.h5").read_bytes() == committed
+    assert json.loads((tmp_path / "backup" / "training_metadata.json").read_text())["epoch"] == 1
+    monkeypatch.undo()
+    restored = CommittedBackup(tmp_path / "backup")
+    restored.set_model(model)
+    restored.on_train_begin()  # the cut-short files go; epoch 1's weights come back
+    assert not list((tmp_path / "backup").glob("next.*"))
+    assert model.layers[0].kernel.numpy().tolist() != [[5.0], [5.0]] and model._initial_epoch == 1
 
 
 def test_nan_loss_fails_the_run_with_its_reason(tmp_path: Path, monkeypatch) -> None:

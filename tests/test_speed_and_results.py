@@ -94,11 +94,14 @@ def test_benchmark_times_each_backend_in_its_own_process(real_data: Path, tmp_pa
     backends = ["tensorflow"] + [name for name in ("jax",) if importlib.util.find_spec(name)]
     if len(backends) < 2:
         pytest.skip("jax is not installed (pip install -e '.[jax]'; CI installs it)")
-    argv = ["--limit", "200", "--epochs", "1", "--maxlen", "40", "--recipes", "seed LSTM", "--backends", *backends]
+    argv = ["--limit", "200", "--epochs", "1", "--maxlen", "40", "--recipes", "seed LSTM", "--jit"]
+    argv += ["--backends", *backends]
     assert benchmark_main([*argv, "--output-dir", str(tmp_path / "bench")]) == 0
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| seed LSTM |")]
-    assert len(rows) == 6 and {row.split("|")[3].strip() for row in rows} == set(backends)
+    assert len(rows) == 7 and {row.split("|")[3].strip() for row in rows} == set(backends)
+    (compiled,) = [row for row in rows if "(d) trainer (bucketing, XLA)" in row]  # --jit: TensorFlow only
+    assert "tensorflow" in compiled
     tensorflow_plain = next(row for row in rows if "tensorflow" in row and "(a)" in row)
     assert tensorflow_plain.split("|")[7].strip() == "1.00"  # the baseline: TensorFlow's plain Keras
     with pytest.raises(SystemExit) as refused:  # argparse: not a backend

@@ -44,6 +44,11 @@ def add_arguments(parser: Parser) -> None:
         help="Keras backends to time, each in its own process, in turn (tensorflow, jax, torch; default: "
         "this process's backend only)",
     )
+    parser.add_argument(
+        "--jit",
+        action="store_true",
+        help="also time way (d) under TensorFlow: the trainer with train.jit_compile (XLA, bucket widths of 32)",
+    )
     parser.add_argument("--first-seed", type=int, help=argparse.SUPPRESS)  # a child of --backends: its repeat's seed
     parser.add_argument("--results-json", type=Path, help=argparse.SUPPRESS)  # … and where its results go
 
@@ -55,12 +60,20 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
     try:
         if args.results_json is not None:  # one backend's share of `--backends`, for the parent process
             results = run_benchmark(
-                args.limit, args.epochs, args.maxlen, args.recipes, args.output_dir, 1, args.first_seed
+                args.limit, args.epochs, args.maxlen, args.recipes, args.output_dir, 1, args.first_seed, args.jit
             )
             save_results(results, args.results_json)
             return 0
         results, reports = benchmark(
-            args.limit, args.epochs, args.maxlen, args.recipes, args.output_dir, args.repeats, args.out, args.backends
+            args.limit,
+            args.epochs,
+            args.maxlen,
+            args.recipes,
+            args.output_dir,
+            args.repeats,
+            args.out,
+            args.backends,
+            args.jit,
         )
     except (UserError, RunFailed) as error:
         return invocation.fail(str(error), error.exit_code)

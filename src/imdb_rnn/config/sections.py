@@ -57,7 +57,7 @@ class TrainConfig:
     schedule: Literal["constant", "slanted_triangular"] = "constant"  # slanted: ULMFiT's warm-up then decay
     warmup: Annotated[float, Range(0, 1, min_inclusive=False, max_inclusive=False)] = 0.1  # slanted: rising share
     mixed_precision: bool = False  # float16 compute on a GPU; slower on a CPU
-    jit_compile: bool = False  # XLA-compile the train step
+    jit_compile: bool | None = None  # compile the train step (XLA; torch.compile); None: under JAX only
     distribution: Literal["none", "mirrored", "multi_worker"] = "none"  # mirrored: local GPUs; multi_worker: JAX
     cpu_devices: PositiveInt = 2  # mirrored without a GPU: logical CPU devices to mirror over
     stall_timeout: PositiveInt = 300  # multi_worker: fail when no step ends for this many seconds

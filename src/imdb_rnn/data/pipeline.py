@@ -24,13 +24,20 @@ COMPILED_BUCKET_WIDTH = 32  # the default width multiple where every batch shape
 EVALUATION_BATCH_SIZE = 256  # no gradients to keep: larger batches use the CPU better
 
 
-def bucket_width(width: int | None, jit_compile: bool, backend: str) -> int:
+def compiled(jit_compile: bool | None, backend: str) -> bool:
+    """`train.jit_compile` resolved for `backend`: None compiles the train step under JAX (the backend's
+    one fast path: uncompiled, JAX runs op by op, about 5x slower here) and not under TensorFlow or
+    PyTorch (Keras's "auto", except that TensorFlow on a GPU stays uncompiled too, as before)."""
+    return jit_compile if jit_compile is not None else backend == "jax"
+
+
+def bucket_width(width: int | None, jit_compile: bool | None, backend: str) -> int:
     """`data.bucket_width`, or its default when None: `COMPILED_BUCKET_WIDTH` where each batch shape is a
-    new compilation (the JAX backend, or `train.jit_compile`), else 1 (each batch exactly as wide as its
-    longest review)."""
+    new compilation (`compiled(jit_compile, backend)`: by default under JAX), else 1 (each batch exactly
+    as wide as its longest review)."""
     if width is not None:
         return width
-    return COMPILED_BUCKET_WIDTH if jit_compile or backend == "jax" else 1
+    return COMPILED_BUCKET_WIDTH if compiled(jit_compile, backend) else 1
 
 
 def evaluation_batch_size(batch_size: int) -> int:

@@ -6,7 +6,9 @@ same seed) is trained three ways for a fixed number of epochs:
       `maxlen`, `validation_data=(x_val, y_val)`, then `model.evaluate` on the test arrays;
   (b) this project's trainer (`imdb_rnn.train.train`: tf.data, callbacks, run folder) with length
       bucketing turned off: the pipeline alone, against hand-written Keras;
-  (c) the same trainer with `data.bucketing: true`, its default.
+  (c) the same trainer with `data.bucketing: true`, its default;
+  (d) with `jit`, under TensorFlow: (c) with `train.jit_compile: true` (XLA; batch widths rounded up to
+      multiples of 32, so that each is compiled once). Under JAX, (b) and (c) are compiled already.
 Seconds per epoch include the validation pass, as a user waits for it. The table reports the
 median epoch, training samples per second, the ratio to (a), and test accuracy.
 
@@ -45,6 +47,8 @@ RECIPES = {
     "cnn_lstm": "cnn_lstm",  # the shipped configs/cnn_lstm.yaml
 }
 WAYS = ("(a) plain Keras", "(b) trainer, no bucketing", "(c) trainer (bucketing)")
+COMPILED_WAY = "(d) trainer (bucketing, XLA)"  # with --jit, under TensorFlow
+ALL_WAYS = (*WAYS, COMPILED_WAY)
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
@@ -103,9 +107,12 @@ def plain_keras(config: Config, splits: Splits) -> tuple[list[float], float]:
     return history.history["seconds"], float(accuracy)
 
 
-def trainer(config: Config, splits: Splits, bucketing: bool, output_dir: Path) -> tuple[list[float], float]:
-    """Ways (b) and (c): the project's trainer, in a run folder under `output_dir`."""
-    run = train(config.replace(data={"bucketing": bucketing}), output_dir, splits=splits, verbose=2)
+def trainer(
+    config: Config, splits: Splits, bucketing: bool, output_dir: Path, jit_compile: bool | None = None
+) -> tuple[list[float], float]:
+    """Ways (b), (c) and (d): the project's trainer, in a run folder under `output_dir`."""
+    config = config.replace(data={"bucketing": bucketing}, train={"jit_compile": jit_compile})
+    run = train(config, output_dir, splits=splits, verbose=2)
     return read_json(run / "history.json")["seconds"], read_json(run / "metrics.json")["test_accuracy"]
 
 
@@ -117,24 +124,28 @@ def run_benchmark(
     output_dir: Path,
     repeats: int = 1,
     first_seed: int | None = None,
+    jit: bool = False,
 ) -> list[Result]:
     """Each recipe trained each way `repeats` times (seed 42, 43, …, or from `first_seed`), the ways in
     turn and in reverse order every other repeat, so that a machine that slows down or speeds up favours
-    none of them; on this process's Keras backend."""
+    none of them; on this process's Keras backend. `jit` adds way (d) under TensorFlow."""
     results = []
+    backend = keras.backend.backend()
+    ways = (*WAYS, COMPILED_WAY) if jit and backend == "tensorflow" else WAYS
     for recipe in recipes:
         base = recipe_config(recipe, limit, epochs, maxlen)
         splits = load_splits(base.data)
-        backend = keras.backend.backend()
-        by_way = {way: Result(recipe, way, len(splits.train), base.data.maxlen, backend=backend) for way in WAYS}
+        by_way = {way: Result(recipe, way, len(splits.train), base.data.maxlen, backend=backend) for way in ways}
         for repeat in range(repeats):
-            for way in WAYS if repeat % 2 == 0 else WAYS[::-1]:
+            for way in ways if repeat % 2 == 0 else ways[::-1]:
                 seed = (first_seed if first_seed is not None else base.train.seed) + repeat
                 config = base.replace(train={"seed": seed})
                 print(f"== {recipe}: {way}, seed {config.train.seed}", flush=True)
                 keras.backend.clear_session(free_memory=True)
                 if way.startswith("(a)"):
                     seconds, accuracy = plain_keras(config, splits)
+                elif way == COMPILED_WAY:
+                    seconds, accuracy = trainer(config, splits, True, output_dir, jit_compile=True)
                 else:
                     seconds, accuracy = trainer(config, splits, way.startswith("(c)"), output_dir)
                 by_way[way].epoch_seconds += seconds
@@ -151,6 +162,7 @@ def run_backends(
     recipes: list[str],
     folder: Path,
     repeats: int = 1,
+    jit: bool = False,
 ) -> list[Result]:
     """`run_benchmark` under each of `backends`, each repeat in a child process per backend, the backends
     in turn and in reverse order every other repeat. A backend that is not installed is a `ConfigError`
@@ -165,7 +177,7 @@ def run_backends(
     for repeat in range(repeats):
         for backend in backends if repeat % 2 == 0 else backends[::-1]:
             print(f"== {backend}, repeat {repeat + 1} of {repeats}", flush=True)
-            for found in _child(backend, limit, epochs, maxlen, recipes, folder, 42 + repeat):
+            for found in _child(backend, limit, epochs, maxlen, recipes, folder, 42 + repeat, jit):
                 key = (found.recipe, found.backend, found.way)
                 if key in merged:
                     merged[key].epoch_seconds += found.epoch_seconds
@@ -173,17 +185,25 @@ def run_backends(
                 else:
                     merged[key] = found
     order = {name: index for index, name in enumerate(backends)}
-    return sorted(merged.values(), key=lambda r: (recipes.index(r.recipe), order[r.backend], WAYS.index(r.way)))
+    return sorted(merged.values(), key=lambda r: (recipes.index(r.recipe), order[r.backend], ALL_WAYS.index(r.way)))
 
 
 def _child(
-    backend: str, limit: int | None, epochs: int, maxlen: int | None, recipes: list[str], folder: Path, seed: int
+    backend: str,
+    limit: int | None,
+    epochs: int,
+    maxlen: int | None,
+    recipes: list[str],
+    folder: Path,
+    seed: int,
+    jit: bool,
 ) -> list[Result]:
     results_file = folder / f"{backend}-seed{seed}.json"
     log = folder / f"{backend}-seed{seed}.log"
     command = [sys.executable, "-m", "imdb_rnn", "benchmark", "--epochs", str(epochs), "--recipes", *recipes]
     command += ["--limit", str(limit)] if limit else []
     command += ["--maxlen", str(maxlen)] if maxlen else []
+    command += ["--jit"] if jit else []
     command += ["--first-seed", str(seed), "--results-json", str(results_file), "--output-dir", str(folder / backend)]
     with open(log, "w", encoding="utf-8") as handle:
         done = subprocess.run(
@@ -259,17 +279,19 @@ def benchmark(
     repeats: int = 1,
     out: Path | None = None,
     backends: list[str] | None = None,
+    jit: bool = False,
 ) -> tuple[list[Result], list[Path]]:
     """Runs the benchmark in a new folder `benchmark-<timestamp>` under `output_dir` and writes its
     report there (and to `out`); returns the results and the reports written. `backends` (e.g.
-    `["tensorflow", "jax"]`) runs each in its own process; None: this process's backend only."""
+    `["tensorflow", "jax"]`) runs each in its own process; None: this process's backend only. `jit` adds
+    way (d), the trainer compiled with XLA, under TensorFlow."""
     started = time.monotonic()
     folder = new_folder(output_dir, "benchmark", what="benchmark folder")
     recipes = recipes or list(RECIPES)
     if backends:
-        results = run_backends(backends, limit, epochs, maxlen, recipes, folder, repeats)
+        results = run_backends(backends, limit, epochs, maxlen, recipes, folder, repeats, jit)
     else:
-        results = run_benchmark(limit, epochs, maxlen, recipes, folder / "runs", repeats)
+        results = run_benchmark(limit, epochs, maxlen, recipes, folder / "runs", repeats, jit=jit)
     reports = [folder / "benchmark.md"] + ([out] if out else [])
     for report in reports:
         write_report(report, describe(limit, epochs, repeats, backends), results, started)

@@ -3,7 +3,7 @@ repeating an epoch.
 
 At the end of each epoch, in this order:
 1. `HistoryCSV` appends the epoch's row to `history.csv`;
-2. `keras.callbacks.BackupAndRestore` saves weights, optimizer state and the epoch count to
+2. `CommittedBackup` (Keras's `BackupAndRestore`) saves weights, optimizer state and the epoch count to
    `backup/` — the commit point: a resumed run starts after the last epoch saved there;
 3. `BestModel` replaces `model.keras` (atomically) when validation accuracy improved;
 4. `StatusUpdate` records the completed epoch in `status.json`.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -153,6 +154,36 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
             self.wait = len(self.past) - 1 - best_index
 
 
+class CommittedBackup(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore(double_checkpoint=True)` whose commit is never cut in half. Keras writes the
+    weights over the last ones, then the epoch count: a process that fails or is killed in between (under
+    JAX, a dead worker's collective error surfaces in another process while it saves) leaves the new
+    epoch's weights beside the old epoch's count, and resumes from a state no epoch had. Here both are
+    written to `next.*` files first, the last pair is copied to the `.bkp` files as Keras does, and the
+    new pair is renamed into place."""
+
+    def __init__(self, backup_dir: Path) -> None:
+        super().__init__(str(backup_dir), double_checkpoint=True)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        for left in Path(self.backup_dir).glob("next.*"):  # a save cut short: never committed
+            left.unlink()
+        super().on_train_begin(logs)
+
+    def _save_model(self) -> None:
+        backup = Path(self.backup_dir)
+        backup.mkdir(parents=True, exist_ok=True)
+        weights, metadata = Path(self._weights_path), Path(self._training_metadata_path)
+        next_weights, next_metadata = backup / "next.weights.h5", backup / "next.metadata.json"
+        self.model.save_weights(next_weights, overwrite=True)
+        next_metadata.write_text(f'{{"epoch": {self._current_epoch}, "batch": {self._last_batch_seen}}}')
+        if weights.is_file() and metadata.is_file():
+            shutil.copy(weights, self._prev_weights_path)
+            shutil.copy(metadata, self._prev_training_metadata_path)
+        os.replace(next_weights, weights)
+        os.replace(next_metadata, metadata)
+
+
 class StatusUpdate(keras.callbacks.Callback):
     """Records each completed epoch in `status.json`."""
 
@@ -172,7 +203,7 @@ def resumable(run: Path, history: dict[str, list]) -> list[keras.callbacks.Callb
         EpochTimer(),
         NaNGuard(),
         HistoryCSV(run / "history.csv", append=True),
-        keras.callbacks.BackupAndRestore(run / BACKUP, double_checkpoint=True),
+        CommittedBackup(run / BACKUP),
         BestModel(run, history),
         StatusUpdate(run),
     ]

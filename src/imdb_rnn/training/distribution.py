@@ -164,18 +164,21 @@ def share_name(name: str) -> str:
     return bytes(shared[shared > 0].astype(np.uint8)).decode("utf-8")
 
 
-def check_same_epoch(run: Path, committed: int) -> None:
-    """Every process resumes from the same epoch; a `RunError` on each of them otherwise (a worker killed
-    between the chief's checkpoint and its own is an epoch behind)."""
+def agreed_epoch(run: Path, committed: int) -> int:
+    """The epoch every process of the cluster resumes from: the earliest any of them committed, when
+    they are at most one apart (a process that failed or was killed between two processes' commits of
+    an epoch is one behind; the others go back to their previous backup, see `records.rewind`). A
+    `RunError` on each process otherwise."""
     from jax.experimental import multihost_utils
 
     epochs = [int(value) for value in np.asarray(multihost_utils.process_allgather(np.array([committed]))).reshape(-1)]
-    if len(set(epochs)) > 1:
+    if max(epochs) - min(epochs) > 1:
         found = ", ".join(f"process {index} at epoch {epoch}" for index, epoch in enumerate(epochs))
         raise RunError(
-            f"{run}: cannot resume together: expected every process's checkpoint at the same epoch, received {found}; "
-            "start the run again."
+            f"{run}: cannot resume together: expected every process's checkpoint within one epoch of the "
+            f"others, received {found}; start the run again."
         )
+    return min(epochs)
 
 
 class StallGuard(keras.callbacks.Callback):

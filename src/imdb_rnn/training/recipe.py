@@ -12,7 +12,7 @@ from pathlib import Path
 import keras
 
 from imdb_rnn.config import Config, load_config
-from imdb_rnn.data.pipeline import bucket_width, evaluation_batch_size, make_dataset
+from imdb_rnn.data.pipeline import bucket_width, compiled, evaluation_batch_size, make_dataset
 from imdb_rnn.data.splits import Splits, load_splits
 from imdb_rnn.data.vocabulary import save_vocabulary
 from imdb_rnn.errors import ConfigError, RunError
@@ -65,7 +65,12 @@ def compile_model(
         loss, accuracy = "binary_crossentropy", keras.metrics.BinaryAccuracy(name="accuracy")
     else:
         loss, accuracy = "sparse_categorical_crossentropy", keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-    model.compile(optimizer=optimizer, loss=loss, metrics=[accuracy], jit_compile=config.train.jit_compile)
+    model.compile(
+        optimizer=optimizer,
+        loss=loss,
+        metrics=[accuracy],
+        jit_compile=compiled(config.train.jit_compile, keras.backend.backend()),
+    )
     if config.model.unfreeze_after is not None:
         pretrained.prepare_unfreezing(model, config)
     return model
@@ -173,8 +178,8 @@ def _train(
     with status.tracking(run, config.name, resumed=resume is not None, backend=keras.backend.backend()):
         if resume:
             history = runs.rewind(run)
-            if process is not None:
-                distribution.check_same_epoch(run, len(history.get("epoch", [])))
+            if process is not None:  # every process starts from the same epoch
+                history = runs.rewind(run, distribution.agreed_epoch(run, len(history.get("epoch", []))))
         else:
             history = runs.start_run(run, config, model)
             save_vocabulary(run, splits, config.data)
@@ -224,9 +229,12 @@ def _run_folder(output_dir: Path, name: str, resume: Path | None, process: int |
 
 def resolve_for_backend(config: Config) -> Config:
     """`config` with the defaults that depend on the Keras backend filled in, as its run's config.yaml
-    records them: `data.bucket_width` (see `data.pipeline.bucket_width`)."""
-    width = bucket_width(config.data.bucket_width, config.train.jit_compile, keras.backend.backend())
-    return config.replace(data={"bucket_width": width})
+    records them: `train.jit_compile` (see `data.pipeline.compiled`) and `data.bucket_width` (see
+    `data.pipeline.bucket_width`)."""
+    backend = keras.backend.backend()
+    jit_compile = compiled(config.train.jit_compile, backend)
+    width = bucket_width(config.data.bucket_width, jit_compile, backend)
+    return config.replace(data={"bucket_width": width}, train={"jit_compile": jit_compile})
 
 
 def resume(run: Path, verbose: int | None = None) -> tuple[Path, bool]:

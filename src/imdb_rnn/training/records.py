@@ -100,25 +100,47 @@ def committed_epochs(run: Path) -> int:
     return 0
 
 
-def rewind(run: Path) -> dict[str, list]:
+def rewind(run: Path, epoch: int | None = None) -> dict[str, list]:
     """Before a resume: keeps the history of the epochs committed to `backup/` (see
-    `imdb_rnn.training.callbacks`) and drops any later row; returns the history kept."""
+    `imdb_rnn.training.callbacks`) and drops any later row; returns the history kept.
+
+    `epoch` (a cluster's processes agreeing on where to start) goes back to that epoch instead: one
+    before the last commit is the previous backup (`.bkp`), 0 is the start; anything else a `RunError`."""
     backup = run / BACKUP
     metadata = read_json_or_none(backup / "training_metadata.json")
     if not isinstance(metadata, dict):  # killed while writing it: fall back to the previous backup
-        metadata = read_json_or_none(backup / "training_metadata.json.bkp")
-        if isinstance(metadata, dict) and (backup / "latest.weights.h5.bkp").is_file():
-            shutil.copy(backup / "latest.weights.h5.bkp", backup / "latest.weights.h5")
-            shutil.copy(backup / "training_metadata.json.bkp", backup / "training_metadata.json")
-        else:
-            shutil.rmtree(backup, ignore_errors=True)
-            metadata = {"epoch": 0}
+        metadata = _restore_previous(backup)
     committed = int(metadata.get("epoch", 0))
+    if epoch is not None and epoch != committed:
+        previous = read_json_or_none(backup / "training_metadata.json.bkp")
+        if epoch == 0:
+            shutil.rmtree(backup, ignore_errors=True)
+        elif not (isinstance(previous, dict) and previous.get("epoch") == epoch):
+            raise RunError(
+                f"{run}: cannot go back to epoch {epoch} to resume with the other processes: expected its "
+                f"checkpoint in {BACKUP}/, received epoch {committed} and a previous one of "
+                f"{previous.get('epoch') if isinstance(previous, dict) else 'none'}; start the run again."
+            )
+        else:
+            _restore_previous(backup)
+        committed = epoch
     csv_path = run / "history.csv"
     lines = csv_path.read_text(encoding="utf-8").splitlines(keepends=True) if csv_path.is_file() else []
     kept = lines[: 1 + committed] if lines else []
     write_text(csv_path, "".join(kept))
     return from_csv(csv_path) if kept else {}
+
+
+def _restore_previous(backup: Path) -> dict:
+    """Makes the previous backup (`.bkp`) the latest and returns its metadata; with none, removes the
+    backup and returns epoch 0."""
+    metadata = read_json_or_none(backup / "training_metadata.json.bkp")
+    if isinstance(metadata, dict) and (backup / "latest.weights.h5.bkp").is_file():
+        shutil.copy(backup / "latest.weights.h5.bkp", backup / "latest.weights.h5")
+        shutil.copy(backup / "training_metadata.json.bkp", backup / "training_metadata.json")
+        return metadata
+    shutil.rmtree(backup, ignore_errors=True)
+    return {"epoch": 0}
 
 
 def finish_run(
