@@ -14,6 +14,11 @@ CASES = {
         ["train.distribution=mirrored", "data.bucketing=false"],
         "replicas that must see equal shapes",
     ),
+    "mirrored_runs_one_step_per_call": (
+        ["train.distribution=mirrored", "data.bucketing=false", "train.steps_per_execution=16"],
+        ["train.distribution=mirrored", "data.bucketing=false"],
+        "runs one batch per call into the train step",
+    ),
     "own_data_needs_path": (
         ["data.source=csv"],
         ["data.source=csv", "data.path=reviews.csv"],

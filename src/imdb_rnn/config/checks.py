@@ -172,6 +172,18 @@ def mirrored_needs_equal_widths(config: Config, origin: Origin) -> None:
         )
 
 
+def mirrored_runs_one_step_per_call(config: Config, origin: Origin) -> None:
+    """Keras's `tf.distribute` train loop fails when one call runs several steps (a placeholder of the
+    strategy's while loop; seen with TensorFlow 2.21, Keras 3.15), so a distributed run calls once a batch."""
+    steps = config.train.steps_per_execution
+    if config.train.distribution != "none" and steps is not None and steps > 1:
+        raise ConfigError(
+            f"{origin('train', 'steps_per_execution')}: `train.distribution: {config.train.distribution}` runs one "
+            f"batch per call into the train step: expected train.steps_per_execution unset or 1 with it, "
+            f"received {steps}."
+        )
+
+
 CHECKS = [
     own_data_needs_path,
     pretraining_fits_source,
@@ -182,6 +194,7 @@ CHECKS = [
     warmup_needs_slanted_schedule,
     pretrained_layers_fit,
     mirrored_needs_equal_widths,
+    mirrored_runs_one_step_per_call,
 ]
 
 

@@ -70,7 +70,7 @@ class NaNGuard(keras.callbacks.TerminateOnNaN):
         if loss is None:
             return
         loss = float(loss)
-        where = f"in epoch {self.epoch}, batch {batch + 1}"
+        where = f"in epoch {self.epoch}, by batch {batch + 1}"  # the last batch of a train.steps_per_execution call
         if not math.isfinite(loss):
             raise TrainingFailed(
                 f"the training loss became {loss} {where}: expected a finite loss; "

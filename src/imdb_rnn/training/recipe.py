@@ -26,6 +26,8 @@ from imdb_rnn.training import records as runs
 from imdb_rnn.training.callbacks import EpochTensorBoard, ResumableEarlyStopping, resumable
 from imdb_rnn.training.schedules import SlantedTriangular
 
+STEPS_PER_EXECUTION = 16  # the default batches per call into the train step, on one device
+
 OPTIMIZERS = {
     "rmsprop": keras.optimizers.RMSprop,
     "adam": keras.optimizers.Adam,
@@ -70,6 +72,7 @@ def compile_model(
         loss=loss,
         metrics=[accuracy],
         jit_compile=compiled(config.train.jit_compile, keras.backend.backend()),
+        steps_per_execution=steps_per_execution(config),
     )
     if config.model.unfreeze_after is not None:
         pretrained.prepare_unfreezing(model, config)
@@ -229,12 +232,23 @@ def _run_folder(output_dir: Path, name: str, resume: Path | None, process: int |
 
 def resolve_for_backend(config: Config) -> Config:
     """`config` with the defaults that depend on the Keras backend filled in, as its run's config.yaml
-    records them: `train.jit_compile` (see `data.pipeline.compiled`) and `data.bucket_width` (see
-    `data.pipeline.bucket_width`)."""
+    records them: `train.jit_compile` (see `data.pipeline.compiled`), `train.steps_per_execution` and
+    `data.bucket_width` (see `data.pipeline.bucket_width`)."""
     backend = keras.backend.backend()
     jit_compile = compiled(config.train.jit_compile, backend)
     width = bucket_width(config.data.bucket_width, jit_compile, backend)
-    return config.replace(data={"bucket_width": width}, train={"jit_compile": jit_compile})
+    steps = steps_per_execution(config)
+    return config.replace(
+        data={"bucket_width": width}, train={"jit_compile": jit_compile, "steps_per_execution": steps}
+    )
+
+
+def steps_per_execution(config: Config) -> int:
+    """`train.steps_per_execution`, or its default: `STEPS_PER_EXECUTION` on one device, 1 under
+    `train.distribution` (see `config.checks.mirrored_runs_one_step_per_call`)."""
+    if config.train.steps_per_execution is not None:
+        return config.train.steps_per_execution
+    return STEPS_PER_EXECUTION if config.train.distribution == "none" else 1
 
 
 def resume(run: Path, verbose: int | None = None) -> tuple[Path, bool]:
