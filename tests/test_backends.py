@@ -137,3 +137,20 @@ def test_an_interrupted_run_resumes_on_its_own_backend(backend: str, tiny_corpus
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     run = load_run(folder)
     assert run.metrics["backend"] == backend and run.metrics["epochs_run"] == 2
+
+
+def test_steps_per_execution_defaults_to_what_each_backend_takes(monkeypatch) -> None:
+    import keras
+
+    from imdb_rnn.config import load_config
+    from imdb_rnn.errors import ConfigError
+    from imdb_rnn.training.recipe import STEPS_PER_EXECUTION, steps_per_execution
+
+    assert steps_per_execution(load_config(None)) == STEPS_PER_EXECUTION > 1  # one device, TensorFlow
+    mirrored = load_config(None, ["train.distribution=mirrored", "data.bucketing=false"])
+    assert steps_per_execution(mirrored) == 1
+    assert steps_per_execution(load_config(None, ["train.steps_per_execution=4"])) == 4
+    monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
+    assert steps_per_execution(load_config(None)) == 1
+    with pytest.raises(ConfigError, match=r"train.steps_per_execution: the PyTorch backend .* received 4"):
+        steps_per_execution(load_config(None, ["train.steps_per_execution=4"]))

@@ -59,7 +59,7 @@ class TrainConfig:
     mixed_precision: bool = False  # float16 compute on a GPU; slower on a CPU
     # Batches per call into the train step: each call costs a round trip that small batches feel (cnn_lstm's
     # epoch on a CPU: half the time at 16); per-batch callbacks see each call's last batch. None: 16 on one
-    # device, 1 under train.distribution.
+    # device, 1 under train.distribution or PyTorch.
     steps_per_execution: PositiveInt | None = None
     jit_compile: bool | None = None  # compile the train step (XLA; torch.compile); None: under JAX only
     distribution: Literal["none", "mirrored", "multi_worker"] = "none"  # mirrored: local GPUs; multi_worker: JAX

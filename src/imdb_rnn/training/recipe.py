@@ -244,10 +244,19 @@ def resolve_for_backend(config: Config) -> Config:
 
 
 def steps_per_execution(config: Config) -> int:
-    """`train.steps_per_execution`, or its default: `STEPS_PER_EXECUTION` on one device, 1 under
-    `train.distribution` (see `config.checks.mirrored_runs_one_step_per_call`)."""
-    if config.train.steps_per_execution is not None:
-        return config.train.steps_per_execution
+    """`train.steps_per_execution`, or its default: `STEPS_PER_EXECUTION` on one device under TensorFlow or
+    JAX; 1 under `train.distribution` (see `config.checks.mirrored_runs_one_step_per_call`) or PyTorch,
+    whose Keras trainer takes no more (a `ConfigError` if the config asks for more)."""
+    steps = config.train.steps_per_execution
+    if keras.backend.backend() == "torch":
+        if steps is not None and steps > 1:
+            raise ConfigError(
+                f"train.steps_per_execution: the PyTorch backend runs one batch per call into the train step: "
+                f"expected 1 or unset, received {steps}."
+            )
+        return 1
+    if steps is not None:
+        return steps
     return STEPS_PER_EXECUTION if config.train.distribution == "none" else 1
 
 
