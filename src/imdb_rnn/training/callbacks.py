@@ -176,7 +176,7 @@ class CommittedBackup(keras.callbacks.BackupAndRestore):
         weights, metadata = Path(self._weights_path), Path(self._training_metadata_path)
         next_weights, next_metadata = backup / "next.weights.h5", backup / "next.metadata.json"
         self.model.save_weights(next_weights, overwrite=True)
-        next_metadata.write_text(f'{{"epoch": {self._current_epoch}, "batch": {self._last_batch_seen}}}')
+        write_json(next_metadata, {"epoch": self._current_epoch, "batch": self._last_batch_seen})
         if weights.is_file() and metadata.is_file():
             shutil.copy(weights, self._prev_weights_path)
             shutil.copy(metadata, self._prev_training_metadata_path)

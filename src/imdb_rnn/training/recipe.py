@@ -180,9 +180,9 @@ def _train(
     run = _run_folder(output_dir, config.name, resume, process)
     with status.tracking(run, config.name, resumed=resume is not None, backend=keras.backend.backend()):
         if resume:
-            history = runs.rewind(run)
-            if process is not None:  # every process starts from the same epoch
-                history = runs.rewind(run, distribution.agreed_epoch(run, len(history.get("epoch", []))))
+            # Every process of a cluster starts from the same epoch.
+            agreed = distribution.agreed_epoch(run, runs.committed_epochs(run)) if process is not None else None
+            history = runs.rewind(run, agreed)
         else:
             history = runs.start_run(run, config, model)
             save_vocabulary(run, splits, config.data)
