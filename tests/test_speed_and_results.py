@@ -109,3 +109,25 @@ def test_benchmark_times_each_backend_in_its_own_process(real_data: Path, tmp_pa
     with pytest.raises(SystemExit) as refused:  # argparse: not a backend
         benchmark_main(["--backends", "tensorflow", "nope"])
     assert refused.value.code == 2
+
+
+def test_a_step_profile_predicts_bucketing_from_its_two_costs() -> None:
+    from imdb_rnn.reports.step_profile import Fit, StepProfile, profile_table
+
+    found = StepProfile("cnn_lstm", "tensorflow", 32, 400, 200.0, Fit(10.0, 0.1), Fit(4.0, 0.05))
+    assert found.trained.at(400) == 50.0
+    assert found.predicted_ratio == (10 + 0.1 * 200) / 50 and found.floor == 0.5
+    (row,) = [line for line in profile_table([found]).splitlines() if line.startswith("| cnn_lstm")]
+    assert "| 10.0 | 0.100 | 4.0 + 0.050 a token | 400 | 200.0 | 0.60 | 0.50 |" in row
+
+
+@requires_data
+def test_benchmark_profiles_a_recipes_train_step(real_data: Path, capsys) -> None:
+    argv = ["--profile", "--limit", "200", "--maxlen", "150", "--recipes", "cnn_lstm"]
+    assert benchmark_main(argv) == 0
+    (row,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| cnn_lstm")]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[1] == "tensorflow" and cells[2] == "32" and cells[6] == "150"
+    bucketed = float(cells[7])
+    assert 0 < bucketed < 150  # the 32 shortest of 200 real reviews are shorter than 150 words
+    assert cells[9] == f"{bucketed / 150:.2f}"  # the floor: bucketing's share of the tokens

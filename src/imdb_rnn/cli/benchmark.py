@@ -49,6 +49,12 @@ def add_arguments(parser: Parser) -> None:
         action="store_true",
         help="also time way (d) under TensorFlow: the trainer with train.jit_compile (XLA, bucket widths of 32)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead, time train steps of a few widths: the cost a step and a token, and the ratio to plain "
+        "Keras that length bucketing can reach",
+    )
     parser.add_argument("--first-seed", type=int, help=argparse.SUPPRESS)  # a child of --backends: its repeat's seed
     parser.add_argument("--results-json", type=Path, help=argparse.SUPPRESS)  # … and where its results go
 
@@ -58,6 +64,11 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
     from imdb_rnn.reports.benchmark import benchmark, run_benchmark, save_results, table
 
     try:
+        if args.profile:
+            from imdb_rnn.reports.step_profile import profile_table, profiles
+
+            print(profile_table(profiles(args.recipes, args.limit, args.maxlen)))
+            return 0
         if args.results_json is not None:  # one backend's share of `--backends`, for the parent process
             results = run_benchmark(
                 args.limit, args.epochs, args.maxlen, args.recipes, args.output_dir, 1, args.first_seed, args.jit
