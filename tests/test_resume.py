@@ -33,6 +33,13 @@ SLOW_EPOCHS = [
 ]
 
 
+def interruptible() -> None:
+    """Runs in the child before it starts: SIGINT as a terminal's Ctrl-C delivers it. A child of a
+    non-interactive shell (`nohup make test &`, some CI runners) inherits SIGINT ignored, and Python
+    then leaves it ignored, as a background job should."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(tmp_path: Path, epochs: int) -> subprocess.Popen:
     overrides = [*SLOW_EPOCHS, f"train.epochs={epochs}"]
     return subprocess.Popen(
@@ -48,6 +55,7 @@ def start(tmp_path: Path, epochs: int) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible,
     )
 
 
