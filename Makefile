@@ -49,8 +49,8 @@ package-check: install  ## build the wheel, install it in a fresh venv outside t
 benchmark: install  ## time plain Keras vs the trainer vs length bucketing: make benchmark ARGS="--limit 5000"
 	$(BIN)/imdb-rnn benchmark $(ARGS)
 
-results: install  ## every config from scratch and from word2vec, seeds 1 2 3, full data → docs/RESULTS.md (hours)
-	$(BIN)/imdb-rnn reproduce $(ARGS)
+results: install  ## every config from scratch and from word2vec, seeds 1 2 3, full data → docs/RESULTS.md and README's table (hours)
+	$(BIN)/imdb-rnn reproduce --readme README.md $(ARGS)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -6,7 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import TINY_NUM_WORDS, TINY_OVERRIDES, run_command, write
+import pytest
+
+from conftest import PROJECT, TINY_NUM_WORDS, TINY_OVERRIDES, run_command, write
+from imdb_rnn.reports.reproduce import goal
+from imdb_rnn.reports.results import README_BEGIN, README_END, summary_table
 
 
 def tiny_pretraining(folder: Path, corpus: Path) -> Path:
@@ -48,8 +52,37 @@ def test_reproduce_measures_each_start_and_merges_later_runs_into_the_results(
     assert f"--set model.pretrained={start} --set train.seed=2`" in text
     assert "| tiny_w2v (word2vec) |" in text  # the pretraining's cost
 
-    assert run_command("reproduce", ["--configs", "gru", "--seeds", "1", "--starts", "scratch", *common]) == 0
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n\n{README_BEGIN}\nan old table\n{README_END}\n\nAfter.\n", encoding="utf-8")
+    more = ["--configs", "gru", "--seeds", "1", "--starts", "scratch", "--readme", str(readme), *common]
+    assert run_command("reproduce", more) == 0
+    table = readme.read_text(encoding="utf-8").split(README_BEGIN)[1].split(README_END)[0]
+    assert "an old table" not in table and readme.read_text(encoding="utf-8").endswith("\n\nAfter.\n")
+    assert "| config | from scratch | tiny_w2v start | goal | met |" in table
+    assert "| `gru` |" in table and "| - | 0.89 |" in table  # no tiny_w2v run; the goal from scratch
     text = results.read_text(encoding="utf-8")
     rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| `")]
     assert rows.count("`lstm`") == 2 and rows.count("`gru`") == 1  # the earlier runs stay in the table
     assert len(json.loads(results.with_suffix(".json").read_text(encoding="utf-8"))["runs"]) == 5
+
+
+def test_the_readmes_results_table_is_the_ledgers() -> None:
+    """README.md shows what docs/RESULTS.json holds (`make results` rewrites both)."""
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split(README_BEGIN)[1].split(README_END)[0].strip()
+    ledger = json.loads((PROJECT / "docs" / "RESULTS.json").read_text(encoding="utf-8"))
+    assert shown == summary_table(ledger, goal), "run: imdb-rnn reproduce --readme README.md (or make results)"
+
+
+@pytest.mark.parametrize("content", [None, "# A README without the table's markers\n"])
+def test_a_readme_without_its_table_is_refused_before_anything_trains(
+    content: str | None, tmp_path: Path, capsys
+) -> None:
+    readme = tmp_path / "README.md"
+    if content is not None:
+        readme.write_text(content, encoding="utf-8")
+    argv = ["--configs", "gru", "--readme", str(readme), "--output-dir", str(tmp_path / "runs")]
+    assert run_command("reproduce", argv) == 2
+    error = capsys.readouterr().err
+    assert f"--readme {readme}: expected" in error and "Traceback" not in error
+    assert not (tmp_path / "runs").exists() and (content is None) == (not readme.exists())

@@ -45,19 +45,28 @@ def add_arguments(parser: Parser) -> None:
         default=Path("docs/RESULTS.md"),
         help="the table (default: docs/RESULTS.md); its ledger of runs is the .json beside it",
     )
+    parser.add_argument(
+        "--readme",
+        type=Path,
+        help="also rewrite the results table of this README (between its results-table markers), e.g. README.md",
+    )
     add_set_argument(parser, "shrink every run for a smoke test (repeatable; the results then say so)")
 
 
 def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int:
     quiet_tensorflow()
     from imdb_rnn.reports.reproduce import record, reproduce, write_results
+    from imdb_rnn.reports.results import with_summary
     from imdb_rnn.training.sweep import expand
 
     try:
         paths = expand(args.configs)
+        if args.readme is not None:
+            with_summary(args.readme, "")  # a README without its markers is refused before hours of training
         with sigterm_as_interrupt():
             done = reproduce(paths, tuple(args.seeds), args.output_dir, args.overrides, tuple(args.starts))
-        write_results(record(done, args.results.with_suffix(".json"), args.overrides), args.results)
+        ledger = record(done, args.results.with_suffix(".json"), args.overrides)
+        write_results(ledger, args.results, args.readme)
     except (UserError, RunFailed) as error:
         return invocation.fail(str(error), error.exit_code)
     except KeyboardInterrupt as interrupt:

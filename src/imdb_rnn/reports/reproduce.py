@@ -19,7 +19,15 @@ from imdb_rnn.config.pretraining import pretrained_spec
 from imdb_rnn.environment import CHECKOUT, commit, machine
 from imdb_rnn.errors import ConfigError
 from imdb_rnn.files import write_text
-from imdb_rnn.reports.results import SCRATCH, merge, pretraining_record, results_markdown, run_record
+from imdb_rnn.reports.results import (
+    SCRATCH,
+    merge,
+    pretraining_record,
+    results_markdown,
+    run_record,
+    summary_table,
+    with_summary,
+)
 from imdb_rnn.training.sweep import Outcome, run_all
 
 # Goals on the 25,000 test reviews (issues 7 and 12) and the published figures they stand beside.
@@ -146,7 +154,12 @@ def goal(name: str, start: str) -> tuple[float | None, str]:
     return PRETRAINED_GOALS.get(name, 0.90), PUBLISHED.get((name, start), "")
 
 
-def write_results(ledger: dict, results: Path) -> None:
-    """`results` (docs/RESULTS.md) from the whole ledger."""
+def write_results(ledger: dict, results: Path, readme: Path | None = None) -> None:
+    """`results` (docs/RESULTS.md) from the whole ledger, and the results table of `readme` (between its
+    markers) when given."""
+    if readme is not None:  # checked first: a README without the markers changes nothing
+        updated = with_summary(readme, summary_table(ledger, goal))
     results.parent.mkdir(parents=True, exist_ok=True)
     write_text(results, results_markdown(ledger, goal))
+    if readme is not None:
+        write_text(readme, updated)

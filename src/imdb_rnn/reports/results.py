@@ -14,9 +14,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from imdb_rnn.errors import ConfigError
 from imdb_rnn.files import read_json, read_json_or_none, stamp_of, write_json
 
 SCRATCH = "scratch"  # the embedding starts at random
+README_BEGIN = "<!-- results table: written by `imdb-rnn reproduce --readme README.md` from docs/RESULTS.json -->"
+README_END = "<!-- end of results table -->"
+Goal = Callable[[str, str], tuple[float | None, str]]  # (config, start) -> (goal or None, published figure)
 
 
 def run_record(run: Path, config_name: str, start: str, seed: int, command: str, machine: str, commit: str) -> dict:
@@ -77,13 +81,11 @@ def merge(ledger: Path, runs: Iterable[dict], pretrainings: Iterable[dict]) -> d
     return merged
 
 
-def results_markdown(ledger: dict[str, list[dict]], goal: Callable[[str, str], tuple[float | None, str]]) -> str:
+def results_markdown(ledger: dict[str, list[dict]], goal: Goal) -> str:
     """`docs/RESULTS.md` from the ledger: a row per (config, start) with mean ± std over its seeds, the
     pretraining costs, then every run with its command, date and commit. `goal(config, start)` is
     `(goal or None, published figure)`."""
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for record in ledger["runs"]:
-        groups.setdefault((record["config"], record["start"]), []).append(record)
+    groups = _groups(ledger)
     machines = sorted({r["machine"] for r in ledger["runs"]})
     shrunk = sorted({r["overrides"] for r in ledger["runs"] if r.get("overrides")})
     lines = [
@@ -102,14 +104,12 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Callable[[str, str], t
     ]
     missed = []
     for (name, start), group in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1] != SCRATCH)):
-        accuracies = [r["test_accuracy"] for r in group]
-        mean = statistics.mean(accuracies)
-        spread = f" ± {statistics.stdev(accuracies):.4f}" if len(accuracies) > 1 else ""
+        mean = statistics.mean(r["test_accuracy"] for r in group)
         target, published = goal(name, start)
         if target is not None and mean < target:
             missed.append(f"{name} ({start})")
         lines.append(
-            f"| `{name}` | {group[0]['architecture']} | {start} | **{mean:.4f}**{spread} | {len(group)} "
+            f"| `{name}` | {group[0]['architecture']} | {start} | {_accuracy(group)} | {len(group)} "
             f"| {'-' if target is None else f'{target:.2f}'} "
             f"| {'-' if target is None else ('yes' if mean >= target else 'no')} | {published or '-'} "
             f"| {_joined(r['best_epoch'] for r in group)} | {_joined(r['epochs_run'] for r in group)} "
@@ -134,6 +134,65 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Callable[[str, str], t
             f"| {r['median_epoch_seconds']:.1f} | {r['date']} | {r['commit']} | `{r['command']}` |"
         )
     return "\n".join(lines) + "\n"
+
+
+def summary_table(ledger: dict[str, list[dict]], goal: Goal) -> str:
+    """The README's table: a row per config, its test accuracy from scratch and from each pretraining
+    (mean ± std, the number of seeds in brackets), and its goal: the one with pretraining, or for a config
+    without one (the yardstick) its own; met when its best start reaches it."""
+    groups = _groups(ledger)
+    pretrained = [start for _, start in groups if start != SCRATCH]  # the most used first
+    starts = [SCRATCH, *sorted(set(pretrained), key=lambda start: (-pretrained.count(start), start))]
+    lines = [
+        "| config | "
+        + " | ".join("from scratch" if s == SCRATCH else f"{s} start" for s in starts)
+        + " | goal | met |",
+        "|---|" + "---:|" * len(starts) + "---:|:---:|",
+    ]
+    for name in sorted({name for name, _ in groups}):
+        row = [f"{_accuracy(groups[name, s])} ({len(groups[name, s])})" if (name, s) in groups else "-" for s in starts]
+        ran = [start for start in starts if (name, start) in groups]
+        judged = [start for start in ran if start != SCRATCH and goal(name, start)[0] is not None]
+        judged = judged or [start for start in ran if start == SCRATCH]
+        target = goal(name, judged[0])[0] if judged else None
+        if target is None:
+            verdict = "-"
+        else:
+            best = max(statistics.mean(r["test_accuracy"] for r in groups[name, start]) for start in judged)
+            verdict = "yes" if best >= target else "no"
+        goal_cell = "-" if target is None else f"{target:.2f}"
+        lines.append(f"| `{name}` | " + " | ".join(row) + f" | {goal_cell} | {verdict} |")
+    return "\n".join(lines)
+
+
+def with_summary(readme: Path, table: str) -> str:
+    """The text of `readme` with its results table (between `README_BEGIN` and `README_END`) replaced
+    by `table`. A missing file, or one without the markers, is a `ConfigError`."""
+    try:
+        text = Path(readme).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "text that is not UTF-8"
+        raise ConfigError(f"--readme {readme}: expected a readable UTF-8 README, received {reason}.") from None
+    begin, end = text.find(README_BEGIN), text.find(README_END)
+    if begin < 0 or end < begin:
+        raise ConfigError(
+            f"--readme {readme}: expected the lines {README_BEGIN!r} and {README_END!r} around the results "
+            "table, received a file without them."
+        )
+    return text[: begin + len(README_BEGIN)] + "\n" + table + "\n" + text[end:]
+
+
+def _groups(ledger: dict[str, list[dict]]) -> dict[tuple[str, str], list[dict]]:
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for record in ledger["runs"]:
+        groups.setdefault((record["config"], record["start"]), []).append(record)
+    return groups
+
+
+def _accuracy(group: list[dict]) -> str:
+    accuracies = [r["test_accuracy"] for r in group]
+    spread = f" ± {statistics.stdev(accuracies):.4f}" if len(accuracies) > 1 else ""
+    return f"**{statistics.mean(accuracies):.4f}**{spread}"
 
 
 def _joined(values: Iterable[Any]) -> str:
