@@ -157,9 +157,9 @@ def goal(name: str, start: str) -> tuple[float | None, str]:
 def write_results(ledger: dict, results: Path, readme: Path | None = None) -> None:
     """`results` (docs/RESULTS.md) from the whole ledger, and the results table of `readme` (between its
     markers) when given."""
-    if readme is not None:  # checked first: a README without the markers changes nothing
-        updated = with_summary(readme, summary_table(ledger, goal))
+    # Read first: a README without the markers is refused before anything is written.
+    updated = None if readme is None else with_summary(readme, summary_table(ledger, goal))
     results.parent.mkdir(parents=True, exist_ok=True)
     write_text(results, results_markdown(ledger, goal))
-    if readme is not None:
+    if updated is not None:
         write_text(readme, updated)

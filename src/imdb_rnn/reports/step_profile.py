@@ -67,11 +67,11 @@ def mean_bucketed_width(config: Config, splits: Splits) -> float:
     batches = make_dataset(
         splits.train,
         config.train.batch_size,
-        True,
-        config.train.seed,
-        True,
-        config.data.padding,
-        config.data.bucket_width,
+        shuffle=True,
+        seed=config.train.seed,
+        bucketing=True,
+        padding=config.data.padding,
+        bucket_width=config.data.bucket_width,
     )
     return float(np.mean([int(tokens.shape[1]) for tokens, _ in batches]))
 
