@@ -10,6 +10,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import PROJECT
 
 SCRIPT = """
@@ -21,9 +23,9 @@ import imdb_rnn.training.recipe as recipe
 from imdb_rnn.config import load_config
 from imdb_rnn.data import pipeline
 from test_train import synthetic_splits
-output, shuffle = sys.argv[1], sys.argv[2] == "shuffle"
-if not shuffle:  # the same batches in the same order on both: what is compared is the arithmetic
-    recipe.make_dataset = lambda split, size, shuffle=False, seed=None, **options: pipeline.make_dataset(split, size, False, seed, **options)
+output = sys.argv[1]
+# The same batches in the same order on both devices' runs: what is compared is the arithmetic.
+recipe.make_dataset = lambda split, size, shuffle=False, seed=None, **options: pipeline.make_dataset(split, size, False, seed, **options)
 results = {}
 for distribution in ("none", "mirrored"):
     config = load_config(None, ["data.maxlen=30", "data.num_words=50", "data.bucketing=false", "train.optimizer=adam",
@@ -37,9 +39,11 @@ print(json.dumps(results))
 """
 
 
-def both(tmp_path, shuffle: bool) -> dict:
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One device, then two mirrored logical CPU devices, on the same batches in the same order."""
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path), "shuffle" if shuffle else "ordered"],
+        [sys.executable, "-c", SCRIPT, str(tmp_path_factory.mktemp("runs"))],
         capture_output=True,
         text=True,
         cwd=PROJECT,
@@ -48,14 +52,12 @@ def both(tmp_path, shuffle: bool) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_mirrored_on_two_cpu_devices_learns_the_synthetic_task(tmp_path) -> None:
-    results = both(tmp_path, shuffle=True)
-    mirrored = results["mirrored"]
+def test_mirrored_on_two_cpu_devices_learns_the_synthetic_task(both: dict) -> None:
+    mirrored = both["mirrored"]
     assert mirrored["test_accuracy"] > 0.9 and mirrored["loss"][-1] < mirrored["loss"][0] / 4
     assert mirrored["epochs"] == [1, 2, 3, 4]  # every epoch recorded once
 
 
-def test_mirrored_matches_one_device_for_the_same_global_batches(tmp_path) -> None:
-    results = both(tmp_path, shuffle=False)
-    for single, mirrored in zip(results["none"]["loss"], results["mirrored"]["loss"]):
+def test_mirrored_matches_one_device_for_the_same_global_batches(both: dict) -> None:
+    for single, mirrored in zip(both["none"]["loss"], both["mirrored"]["loss"], strict=True):
         assert abs(mirrored - single) <= 1e-3 * single  # stated tolerance: 0.1% (seen: about 1e-6)

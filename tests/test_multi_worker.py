@@ -116,6 +116,9 @@ def test_a_killed_worker_fails_the_run_cleanly_and_resume_finishes_it(tiny_corpu
     run_folder = history.parent
     state = json.loads((run_folder / "status.json").read_text())
     assert state["state"] == "failed" and state["error"]  # the collective's error, or the stall guard's
+    said = (tmp_path / "worker-0.log").read_text()
+    if "stall_timeout" not in state["error"]:  # the error came first: the process left without waiting
+        assert "no training step ended" not in said, said[-3000:]
 
     port = free_port()
     resumed = [

@@ -31,7 +31,12 @@ def add_arguments(parser: Parser) -> None:
 def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int:
     if args.resume and (args.overrides or args.seeds or args.dry_run):
         parser.error("--resume takes no --set, --seeds or --dry-run: a run resumes with the config in its folder")
-    return guarded(invocation, lambda: _train(args))
+    code = guarded(invocation, lambda: _train(args))
+    if code != 0 and "jax" in sys.modules:  # a process of a cluster whose run failed: leave it at once
+        from imdb_rnn.training.distribution import leave_failed_cluster
+
+        leave_failed_cluster(code)
+    return code
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -141,6 +141,22 @@ def multi_worker() -> Iterator[int]:
         keras.distribution.set_distribution(None)
 
 
+def leave_failed_cluster(code: int) -> None:
+    """Ends this process now with `code` when it joined a cluster (`multi_worker`) and its run failed.
+
+    As Python exits, JAX's distributed client waits at a shutdown barrier for every process of the
+    cluster, which a dead peer never reaches: the process sat there, its error already said, until the
+    stall guard ended it `train.stall_timeout` seconds later. The run's status and the error are written
+    by then; only output buffers are left to flush."""
+    import jax
+
+    if not jax.distributed.is_initialized():
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 @contextlib.contextmanager
 def one_process() -> Iterator[None]:
     """No distribution for the block (then the one before it): what one process computes alone, as the
