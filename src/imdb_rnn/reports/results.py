@@ -104,14 +104,12 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Goal) -> str:
     ]
     missed = []
     for (name, start), group in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1] != SCRATCH)):
-        mean = statistics.mean(r["test_accuracy"] for r in group)
         target, published = goal(name, start)
-        if target is not None and mean < target:
+        if target is not None and _mean(group) < target:
             missed.append(f"{name} ({start})")
         lines.append(
             f"| `{name}` | {group[0]['architecture']} | {start} | {_accuracy(group)} | {len(group)} "
-            f"| {'-' if target is None else f'{target:.2f}'} "
-            f"| {'-' if target is None else ('yes' if mean >= target else 'no')} | {published or '-'} "
+            f"| {_goal_cells(target, _mean(group))} | {published or '-'} "
             f"| {_joined(r['best_epoch'] for r in group)} | {_joined(r['epochs_run'] for r in group)} "
             f"| {statistics.median(r['median_epoch_seconds'] for r in group):.1f} | {group[0]['parameters']:,} |"
         )
@@ -153,15 +151,10 @@ def summary_table(ledger: dict[str, list[dict]], goal: Goal) -> str:
         row = [f"{_accuracy(groups[name, s])} ({len(groups[name, s])})" if (name, s) in groups else "-" for s in starts]
         ran = [start for start in starts if (name, start) in groups]
         judged = [start for start in ran if start != SCRATCH and goal(name, start)[0] is not None]
-        judged = judged or [start for start in ran if start == SCRATCH]
+        judged = judged or ([SCRATCH] if SCRATCH in ran else [])
         target = goal(name, judged[0])[0] if judged else None
-        if target is None:
-            verdict = "-"
-        else:
-            best = max(statistics.mean(r["test_accuracy"] for r in groups[name, start]) for start in judged)
-            verdict = "yes" if best >= target else "no"
-        goal_cell = "-" if target is None else f"{target:.2f}"
-        lines.append(f"| `{name}` | " + " | ".join(row) + f" | {goal_cell} | {verdict} |")
+        best = max((_mean(groups[name, start]) for start in judged), default=0.0)
+        lines.append(f"| `{name}` | " + " | ".join(row) + f" | {_goal_cells(target, best)} |")
     return "\n".join(lines)
 
 
@@ -189,10 +182,19 @@ def _groups(ledger: dict[str, list[dict]]) -> dict[tuple[str, str], list[dict]]:
     return groups
 
 
+def _mean(group: list[dict]) -> float:
+    return statistics.mean(r["test_accuracy"] for r in group)
+
+
 def _accuracy(group: list[dict]) -> str:
-    accuracies = [r["test_accuracy"] for r in group]
-    spread = f" ± {statistics.stdev(accuracies):.4f}" if len(accuracies) > 1 else ""
-    return f"**{statistics.mean(accuracies):.4f}**{spread}"
+    """`**mean**`, with ` ± std` over two runs or more."""
+    spread = f" ± {statistics.stdev(r['test_accuracy'] for r in group):.4f}" if len(group) > 1 else ""
+    return f"**{_mean(group):.4f}**{spread}"
+
+
+def _goal_cells(target: float | None, accuracy: float) -> str:
+    """The `goal | met` cells: `-` twice without a goal."""
+    return "- | -" if target is None else f"{target:.2f} | {'yes' if accuracy >= target else 'no'}"
 
 
 def _joined(values: Iterable[Any]) -> str:
