@@ -254,3 +254,44 @@ def test_unwritable_output_dir_is_one_line(tmp_path: Path, capsys) -> None:
     assert run_command("train", ["--config", "lstm", "--output-dir", str(blocker / "runs")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{blocker / 'runs'}: cannot create the output folder" in err
+
+
+def test_a_run_killed_before_its_first_model_keras_resumes(tiny_corpus: Path, tmp_path: Path, monkeypatch) -> None:
+    """Killed between epoch 1's commit to backup/ and its model.keras (as a cluster's chief whose peer died
+    just then): the best epoch is the committed one, so the resume saves it again and goes on."""
+    from imdb_rnn.errors import RunInterrupted
+    from imdb_rnn.training.callbacks import EpochTimer
+    from imdb_rnn.training.recipe import resume
+
+    begin = EpochTimer.on_epoch_begin
+
+    def stop_at_epoch_2(self, index, logs=None):
+        if index == 1:
+            raise KeyboardInterrupt
+        begin(self, index, logs)
+
+    monkeypatch.setattr(EpochTimer, "on_epoch_begin", stop_at_epoch_2)
+    config = load_config("lstm", [*TINY_OVERRIDES, f"data.path={tiny_corpus}", "train.epochs=2"])
+    with pytest.raises(RunInterrupted) as caught:
+        train(config, tmp_path, verbose=0)
+    monkeypatch.undo()
+    run = caught.value.run
+    (run / "model.keras").unlink()
+    (run / "best.json").unlink()
+    assert resume(run, verbose=0) == (run, True)
+    assert status.read(run)["state"] == "completed" and (run / "model.keras").is_file()
+    assert epochs_in_csv(run) == [1, 2]
+
+
+def test_resume_refuses_a_run_whose_best_model_is_lost(tmp_path: Path) -> None:
+    from imdb_rnn.training.records import check_resumable
+
+    run = tmp_path / "lstm-20260101-000000"
+    make_state(run, 2, 2)  # validation accuracy 0.1, then 0.2: the best epoch is the committed one
+    (run / "config.yaml").write_text("model:\n  architecture: lstm\n")
+    status.update(run, state="failed")
+    assert check_resumable(run)[1] == "failed"  # model.keras can be saved again from the backup
+    rows = (run / "history.csv").read_text().replace("1,0.1,0.5,1.0,0.1,", "1,0.1,0.5,1.0,0.9,")
+    (run / "history.csv").write_text(rows)  # now epoch 1 is the best, and only model.keras had it
+    with pytest.raises(RunError, match=r"expected model.keras beside the 2 epochs .*the best of them, epoch 1"):
+        check_resumable(run)

@@ -83,6 +83,13 @@ class NaNGuard(keras.callbacks.TerminateOnNaN):
             )
 
 
+def best_epoch(history: dict[str, list]) -> tuple[int, float] | None:
+    """`(epoch, validation accuracy)` of the best epoch of `history` (counted from 1; the first of
+    equals), None for no epoch."""
+    scores = [v if v is not None else -np.inf for v in history.get("val_accuracy", [])]
+    return (int(np.argmax(scores)) + 1, max(scores)) if scores else None
+
+
 class BestModel(keras.callbacks.ModelCheckpoint):
     """ModelCheckpoint of the best epoch by validation accuracy, written to a temporary file and
     renamed over `model.keras`, so a kill never leaves half a model; `best.json` names its epoch.
@@ -93,8 +100,7 @@ class BestModel(keras.callbacks.ModelCheckpoint):
     """
 
     def __init__(self, run: Path, history: dict[str, list]) -> None:
-        scores = [v if v is not None else -np.inf for v in history.get("val_accuracy", [])]
-        self.best_so_far = (int(np.argmax(scores)) + 1, max(scores)) if scores else None
+        self.best_so_far = best_epoch(history)
         super().__init__(
             run / "model.tmp.keras",
             monitor="val_accuracy",

@@ -24,7 +24,7 @@ from imdb_rnn.errors import RunError
 from imdb_rnn.files import new_folder, read_json_or_none, stamp_of, write_json, write_text
 from imdb_rnn.runs import status
 from imdb_rnn.runs.history import from_csv
-from imdb_rnn.training.callbacks import BACKUP
+from imdb_rnn.training.callbacks import BACKUP, best_epoch
 
 
 def prepare_output_dir(output_dir: str | Path) -> Path:
@@ -74,10 +74,15 @@ def check_resumable(run: Path) -> tuple[str, str]:
         trained = len(from_csv(run / "history.csv")["epoch"]) if (run / "history.csv").is_file() else 0
         where = "of history.csv"
     if state != "completed" and trained and not (run / "model.keras").is_file():
-        raise RunError(
-            f"{run}: cannot resume: expected model.keras beside the {trained} epochs {where}, "
-            "received a folder without it."
-        )
+        # Killed between the commit and `model.keras`: when the best epoch is the one committed last,
+        # `BestModel` saves it again from the backup; an earlier best one is lost.
+        history = from_csv(run / "history.csv") if (run / "history.csv").is_file() else {}
+        best = best_epoch({key: values[:trained] for key, values in history.items()})
+        if best is None or best[0] != trained:
+            raise RunError(
+                f"{run}: cannot resume: expected model.keras beside the {trained} epochs {where} (the best of "
+                f"them, epoch {best[0] if best else '?'}, was saved there only), received a folder without it."
+            )
     if state == "running":
         pid = (status.read(run) or {}).get("pid")
         raise RunError(
