@@ -76,12 +76,12 @@ def check_resumable(run: Path) -> tuple[str, str]:
     if state != "completed" and trained and not (run / "model.keras").is_file():
         # Killed between the commit and `model.keras`: when the best epoch is the one committed last,
         # `BestModel` saves it again from the backup; an earlier best one is lost.
-        history = from_csv(run / "history.csv") if (run / "history.csv").is_file() else {}
-        best = best_epoch({key: values[:trained] for key, values in history.items()})
-        if best is None or best[0] != trained:
+        best = _best_committed(run, trained) if (run / BACKUP).is_dir() else None
+        if best != trained:
+            lost = f" (the best of them, epoch {best}, was saved there only)" if best else ""
             raise RunError(
-                f"{run}: cannot resume: expected model.keras beside the {trained} epochs {where} (the best of "
-                f"them, epoch {best[0] if best else '?'}, was saved there only), received a folder without it."
+                f"{run}: cannot resume: expected model.keras beside the {trained} epochs {where}{lost}, "
+                "received a folder without it."
             )
     if state == "running":
         pid = (status.read(run) or {}).get("pid")
@@ -91,6 +91,13 @@ def check_resumable(run: Path) -> tuple[str, str]:
     stamp = stamp_of(run)
     name = (status.read(run) or {}).get("config") or (stamp[0] if stamp else run.name)
     return str(name), state
+
+
+def _best_committed(run: Path, committed: int) -> int | None:
+    """The best epoch by validation accuracy of the first `committed` rows of `history.csv`, if any."""
+    history = from_csv(run / "history.csv") if (run / "history.csv").is_file() else {}
+    best = best_epoch({key: values[:committed] for key, values in history.items()})
+    return best[0] if best else None
 
 
 def committed_epochs(run: Path) -> int:
