@@ -44,7 +44,7 @@ def _train(args: argparse.Namespace) -> int:
         use_backend_of(args.resume)
     quiet_tensorflow()
     from imdb_rnn.config.checks import advice
-    from imdb_rnn.training import sweep
+    from imdb_rnn.training import distribution, sweep
     from imdb_rnn.training.recipe import resume, train
 
     if args.resume:
@@ -54,6 +54,7 @@ def _train(args: argparse.Namespace) -> int:
             return 0
         return _report(folder)
     configs = sweep.plan(args.config, args.seeds, args.overrides)
+    distribution.prepare(configs)  # before any run starts TensorFlow's runtime
     for note in dict.fromkeys(note for config in configs for note in advice(config)):
         print(f"warning: {note}", file=sys.stderr)
     if args.dry_run:

@@ -18,8 +18,10 @@
   TensorFlow's `MultiWorkerMirroredStrategy` is not used: under Keras 3 its `fit` fails
   (keras-team/keras#20585, reproduced with TensorFlow 2.21 and Keras 3.15).
 
-Logical CPU devices exist only if they are made before TensorFlow's runtime starts: a process that has
-already run TensorFlow with another number of them gets a one-line `ConfigError` saying so.
+Logical CPU devices exist only if they are made before TensorFlow's runtime starts (building a `tf.data`
+pipeline starts it, and so does listing logical devices): `recipe.train` asks for the strategy before it
+loads any data, and `imdb-rnn train` makes the devices before its first run (`prepare`). A process that
+has already run TensorFlow with another number of them gets a one-line `ConfigError` saying so.
 """
 
 from __future__ import annotations
@@ -70,9 +72,45 @@ def strategy(config: Config):
         )
     import tensorflow as tf
 
-    gpus = tf.config.list_logical_devices("GPU")
-    devices = [device.name for device in gpus] if gpus else cpu_devices(config.train.cpu_devices)
+    # The physical list does not start TensorFlow's runtime (the logical one does): without a GPU, the
+    # logical CPU devices can still be made.
+    if tf.config.list_physical_devices("GPU"):
+        devices = [device.name for device in tf.config.list_logical_devices("GPU")]
+    else:
+        devices = cpu_devices(config.train.cpu_devices)
+    print(f"Mirrored over {len(devices)} devices: {', '.join(devices)}", flush=True)
     return tf.distribute.MirroredStrategy(devices)
+
+
+def prepare(configs: list[Config]) -> None:
+    """Before anything of a command starts TensorFlow's runtime: the logical CPU devices that the first
+    `mirrored` config of `configs` needs on a machine without a GPU (a sweep whose first run is not
+    mirrored would start the runtime with one device). Nothing for any other config or backend."""
+    mirrored = [config for config in configs if config.train.distribution == "mirrored"]
+    if not mirrored or keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    if not tf.config.list_physical_devices("GPU"):
+        cpu_devices(mirrored[0].train.cpu_devices)
+
+
+class AverageEvery(keras.callbacks.Callback):
+    """`train.ema` under `mirrored`: the model's weights become their moving average every `steps` steps,
+    as the optimizer's `ema_overwrite_frequency` does on one device. Keras's own overwrite calls
+    `extended.update` inside a `cond` of the replicated step, which `tf.distribute` refuses ("`merge_call`
+    called while defining a new graph"); here it runs between steps, in the cross-replica context, at the
+    same iterations (the optimizer's count after the step, a multiple of `steps`)."""
+
+    def __init__(self, steps: int) -> None:
+        super().__init__()
+        self.steps = steps
+
+    def on_train_batch_end(self, batch: int, logs=None) -> None:
+        optimizer = self.model.optimizer
+        if int(optimizer.iterations.numpy()) % self.steps == 0:
+            with self.model.distribute_strategy.scope():
+                optimizer._overwrite_model_variables_with_average_value(optimizer._trainable_variables)
 
 
 @contextlib.contextmanager

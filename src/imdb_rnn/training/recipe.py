@@ -53,7 +53,9 @@ def compile_model(
     options = {}
     if config.train.ema:
         momentum = min(max(1 - 3 / (steps_per_epoch or 300), 0.0), 0.999)
-        options.update(use_ema=True, ema_momentum=momentum, ema_overwrite_frequency=steps_per_epoch)
+        # Under mirrored, Keras's own overwrite fails (a merge_call in a cond): a callback does it.
+        overwrite = None if config.train.distribution == "mirrored" else steps_per_epoch
+        options.update(use_ema=True, ema_momentum=momentum, ema_overwrite_frequency=overwrite)
     if config.train.weight_decay is not None:
         options["weight_decay"] = config.train.weight_decay
     learning_rate = config.train.learning_rate
@@ -164,6 +166,7 @@ def _train(
 ) -> Path:
     """`train`, in one process (`process` None) or as the process `process` of a cluster."""
     config = resolve_for_backend(config)  # a run from before data.bucket_width: as it was trained
+    strategy = distribution.strategy(config)  # first: its logical CPU devices precede TensorFlow's runtime
     if resume is None:
         runs.prepare_output_dir(output_dir)  # fail before the data loads
         if config.model.pretrained is not None:  # the run's config.yaml names the folder it started from
@@ -174,7 +177,7 @@ def _train(
     train_data, validation_data, test_data = datasets(splits, config)
     folder = Path(config.model.pretrained) if config.model.pretrained is not None and resume is None else None
     steps = int(train_data.cardinality())
-    with distribution.scope(distribution.strategy(config)):  # one device unless train.distribution says
+    with distribution.scope(strategy):  # one device unless train.distribution says
         model = compile_model(config, steps, pretrained_folder=folder, num_classes=len(splits.classes))
 
     run = _run_folder(output_dir, config.name, resume, process)
@@ -189,6 +192,8 @@ def _train(
         chosen = callbacks(run, config, history, model)
         if process is not None:
             chosen.append(distribution.StallGuard(run, config.train.stall_timeout))
+        if strategy is not None and config.train.ema:
+            chosen.append(distribution.AverageEvery(steps))
         model.fit(
             train_data,
             validation_data=validation_data,
