@@ -4,6 +4,8 @@ cache folder for the session, and small helpers."""
 from __future__ import annotations
 
 import os
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -147,3 +149,67 @@ def poison_weights(monkeypatch: pytest.MonkeyPatch, epoch: int, model_name: str 
         real(self, index, logs)
 
     monkeypatch.setattr(EpochTimer, "on_epoch_begin", begin)
+
+
+# Child processes that tests stop at a known point, without sleeping to land there ---------------------
+
+CHILD = """
+import os, sys, threading
+import keras
+import numpy as np
+
+hold, final = os.environ.get("IMDB_RNN_TEST_HOLD"), os.environ.get("IMDB_RNN_TEST_FINAL_WEIGHTS")
+
+
+class Probe(keras.callbacks.Callback):
+    def on_epoch_begin(self, index, logs=None):
+        self.epoch = index + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        if hold and self.epoch == int(hold.split(":", 1)[0]):
+            with open(hold.split(":", 1)[1], "w") as marker:
+                marker.write(f"epoch {self.epoch}, step {batch + 1}")
+            threading.Event().wait()  # held here, in the middle of the epoch, until the test kills it
+
+    def on_train_end(self, logs=None):
+        if final:
+            np.savez(final, *[np.asarray(weight) for weight in self.model.get_weights()])
+
+
+fit = keras.Model.fit
+
+
+def probed_fit(self, *args, **kwargs):
+    kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), Probe()]
+    return fit(self, *args, **kwargs)
+
+
+keras.Model.fit = probed_fit
+from imdb_rnn.cli import main
+
+sys.exit(main(sys.argv[1:], prog="imdb-rnn"))
+"""
+
+
+def probed(hold: tuple[int, Path] | None = None, final_weights: Path | None = None) -> tuple[list[str], dict]:
+    """`imdb-rnn` in a child (append its arguments) and the environment variables to give it: with `hold`
+    `(epoch, marker)`, the child writes `marker` once a training step of `epoch` has ended and waits there
+    (mid-epoch) until it is killed; with `final_weights`, it saves the model's weights as training ends
+    (`.npz`, in `model.get_weights()` order)."""
+    environment = {}
+    if hold is not None:
+        environment["IMDB_RNN_TEST_HOLD"] = f"{hold[0]}:{hold[1]}"
+    if final_weights is not None:
+        environment["IMDB_RNN_TEST_FINAL_WEIGHTS"] = str(final_weights)
+    return [sys.executable, "-c", CHILD], environment
+
+
+def wait_for(condition, what: str, processes=(), timeout: float = 300) -> None:
+    """Returns once `condition()` is true; fails when `timeout` seconds pass first or one of `processes`
+    exits meanwhile. The short sleep is the polling interval, not the synchronisation."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        for process in processes:
+            assert process.poll() is None, f"{what}: the child exited first, with status {process.returncode}"
+        assert time.monotonic() < deadline, f"{what}: not within {timeout:g} s"
+        time.sleep(0.05)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT, TINY_OVERRIDES, poison_weights, requires_data, run_command
+from conftest import PROJECT, TINY_OVERRIDES, poison_weights, probed, requires_data, run_command, wait_for
 from imdb_rnn.config import load_config
 from imdb_rnn.errors import RunError, RunFailed, TrainingFailed
 from imdb_rnn.runs import status
@@ -40,12 +40,17 @@ def interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def start(tmp_path: Path, epochs: int) -> subprocess.Popen:
+def start(tmp_path: Path, epochs: int, hold: tuple[int, Path] | None = None) -> subprocess.Popen:
+    """`scripts/train.py` on `SLOW_EPOCHS`; with `hold` `(epoch, marker)`, a child that stops in the
+    middle of that epoch and says so in `marker` (see `conftest.probed`)."""
     overrides = [*SLOW_EPOCHS, f"train.epochs={epochs}"]
+    program, environment = [sys.executable, str(PROJECT / "scripts" / "train.py")], {}
+    if hold:
+        program, environment = probed(hold)
+        program.append("train")
     return subprocess.Popen(
         [
-            sys.executable,
-            str(PROJECT / "scripts" / "train.py"),
+            *program,
             "--config",
             "lstm",
             "--output-dir",
@@ -56,6 +61,7 @@ def start(tmp_path: Path, epochs: int) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         preexec_fn=interruptible,
+        env={**os.environ, **environment},
     )
 
 
@@ -78,9 +84,11 @@ def epochs_in(run: Path) -> tuple[list[int], list[int]]:
 
 @requires_data
 def test_kill_9_mid_epoch_then_resume_keeps_every_epoch_once(real_data: Path, tmp_path: Path) -> None:
-    process = start(tmp_path, epochs=5)
-    run = wait_for_epochs(tmp_path, 2, process)
-    time.sleep(0.4)  # into epoch 3
+    marker = tmp_path / "in-epoch-3"
+    process = start(tmp_path, epochs=5, hold=(3, marker))
+    wait_for(marker.exists, "a training step of epoch 3", [process], timeout=240)
+    (run,) = [folder for folder in tmp_path.iterdir() if folder.is_dir()]
+    assert epochs_in_csv(run) == [1, 2]  # killed mid-epoch 3, after a step of it
     process.kill()
     process.communicate()
     assert status.read(run)["state"] == "running" and status.state_of(run) == "crashed"
