@@ -22,7 +22,7 @@ assert dict(os.environ) == environment, set(os.environ.items()) ^ set(environmen
 assert os.fstat(2) == stderr
 heavy = [name for name in ("tensorflow", "keras", "matplotlib.pyplot") if name in sys.modules]
 assert not heavy, heavy
-from imdb_rnn.plots import plot_history
+from imdb_rnn.runs.plots import plot_history
 plot_history({"epoch": [1, 2], "loss": [0.6, 0.4], "accuracy": [0.6, 0.8], "val_loss": [0.6, 0.5],
               "val_accuracy": [0.6, 0.7]}, "run", __import__("pathlib").Path(sys.argv[1]))
 assert "matplotlib.pyplot" not in sys.modules  # drawn with the Figure API: no backend was chosen

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +50,20 @@ def write_text(path: Path, text: str) -> None:
 def write_json(path: Path, content: Any) -> None:
     """Writes JSON (indented, with a final newline) atomically."""
     write_text(path, json.dumps(content, indent=2) + "\n")
+
+
+def copy_file(source: Path, path: Path) -> None:
+    """Copies `source` to `path` atomically (a kill leaves the old `path` or the whole copy)."""
+    with atomic_write(path) as temporary:
+        shutil.copyfile(source, temporary)
+
+
+def save_figure(figure: Any, path: Path) -> Path:
+    """Writes a matplotlib `Figure` as a PNG atomically, cropped to what it draws (a legend outside the
+    axes included); returns `path`."""
+    with atomic_write(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=100, bbox_inches="tight")
+    return path
 
 
 def read_json(path: Path) -> Any:

@@ -1,8 +1,8 @@
 """Comparison plots (matplotlib's Figure API: no pyplot, no backend chosen, nothing global): validation curves of every row over its own epochs, and test accuracy bars.
 
 figure = curves_figure(table, "val_accuracy")   # one line per row; repeats: mean line, ± std band
-save(figure, folder / "val_accuracy.png")   # imdb_rnn.plots.save
-save(accuracy_figure(table), folder / "test_accuracy.png")
+save_figure(figure, folder / "val_accuracy.png")   # imdb_rnn.files.save_figure
+save_figure(accuracy_figure(table), folder / "test_accuracy.png")
 """
 
 from __future__ import annotations

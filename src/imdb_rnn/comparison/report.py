@@ -18,8 +18,7 @@ from imdb_rnn.comparison import plots
 from imdb_rnn.comparison.collect import collect_runs, select_runs
 from imdb_rnn.comparison.leaderboard import Table, leaderboard
 from imdb_rnn.errors import RunError, show
-from imdb_rnn.files import new_folder
-from imdb_rnn.plots import save
+from imdb_rnn.files import new_folder, save_figure, write_text
 from imdb_rnn.runs.folders import is_run_folder
 
 FILES = ("comparison.csv", "comparison.md", "val_accuracy.png", "val_loss.png", "test_accuracy.png")
@@ -89,11 +88,11 @@ def empty_folder(out: Path) -> Path:
 
 def write_comparison(table: Table, folder: Path, left_out: Sequence[str] = (), selection: Sequence[str] = ()) -> None:
     """Writes `FILES` to `folder`: `comparison.csv` first, so the folder is never mistaken for a run."""
-    (folder / "comparison.csv").write_text(table.csv(), encoding="utf-8")
-    (folder / "comparison.md").write_text(markdown(table, left_out, selection), encoding="utf-8")
+    write_text(folder / "comparison.csv", table.csv())
+    write_text(folder / "comparison.md", markdown(table, left_out, selection))
     for metric in ("val_accuracy", "val_loss"):
-        save(plots.curves_figure(table, metric), folder / f"{metric}.png")
-    save(plots.accuracy_figure(table), folder / "test_accuracy.png")
+        save_figure(plots.curves_figure(table, metric), folder / f"{metric}.png")
+    save_figure(plots.accuracy_figure(table), folder / "test_accuracy.png")
 
 
 def markdown(table: Table, left_out: Sequence[str] = (), selection: Sequence[str] = ()) -> str:

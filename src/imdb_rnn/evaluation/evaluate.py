@@ -16,10 +16,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from imdb_rnn import plots
 from imdb_rnn.config import Config
 from imdb_rnn.data.pipeline import bucket_width, evaluation_batch_size, make_dataset
 from imdb_rnn.data.splits import load_splits
+from imdb_rnn.evaluation import plots
 from imdb_rnn.evaluation.metrics import DEFAULT_THRESHOLD, LABELS, classification_metrics, roc_curve
 from imdb_rnn.files import read_json, write_json
 from imdb_rnn.progress import progress_bar

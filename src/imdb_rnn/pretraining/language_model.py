@@ -25,7 +25,6 @@ from typing import Any
 import keras
 import numpy as np
 
-from imdb_rnn import plots
 from imdb_rnn.config.pretraining import LanguageModelConfig, PretrainConfig
 from imdb_rnn.data import text
 from imdb_rnn.data.aclimdb import pretraining_texts, read_word_index
@@ -34,9 +33,10 @@ from imdb_rnn.files import read_json_or_none
 from imdb_rnn.models import CELLS
 from imdb_rnn.pretraining.word_vectors import save_vectors
 from imdb_rnn.progress import say
+from imdb_rnn.runs.callbacks import resumable
 from imdb_rnn.runs.history import from_csv
-from imdb_rnn.training import records
-from imdb_rnn.training.callbacks import resumable
+from imdb_rnn.runs.lifecycle import rewind
+from imdb_rnn.runs.plots import plot_history
 
 
 def corpus_ids(
@@ -104,7 +104,7 @@ def train_language_model(
     out(f"corpus: {len(ids):,} words, {len(x):,} training and {len(validation[0]):,} validation windows")
     keras.utils.set_random_seed(settings.seed)
     model = build_language_model(settings, num_words)
-    history = records.rewind(run) if resume else {}
+    history = rewind(run) if resume else {}
     model.fit(
         x,
         y,
@@ -118,7 +118,7 @@ def train_language_model(
     (embedding,) = best.get_layer("embedding").get_weights()
     save_vectors(run, embedding, np.ones(len(embedding), dtype=bool))
     history = from_csv(run / "history.csv")
-    plots.plot_history(history, run.name, run)
+    plot_history(history, run.name, run)
     best_epoch = (read_json_or_none(run / "best.json") or {}).get("epoch", len(history["epoch"]))
     validation_loss = history["val_loss"][best_epoch - 1]
     return {

@@ -17,16 +17,16 @@ from importlib import metadata
 from pathlib import Path
 
 from imdb_rnn.config import DataConfig, read_yaml
-from imdb_rnn.config.pretraining import FOLDER, PretrainConfig, load_pretrain_config, save_pretrain_config
+from imdb_rnn.config.pretraining import FOLDER, PretrainConfig, load_pretrain_config
 from imdb_rnn.data.sources import complete_aclimdb, locate
 from imdb_rnn.environment import commit, machine
 from imdb_rnn.environment import versions as environment_versions
 from imdb_rnn.errors import RunError, UserError
-from imdb_rnn.files import new_folder, write_json
+from imdb_rnn.files import write_json
 from imdb_rnn.pretraining.word_vectors import VECTORS_FILE, pretrain_word2vec
 from imdb_rnn.progress import say
 from imdb_rnn.runs import status
-from imdb_rnn.training.records import check_resumable
+from imdb_rnn.runs.lifecycle import check_resumable, create_run_dir, newest_run, write_config
 
 
 def pretrain(
@@ -38,8 +38,8 @@ def pretrain(
     if reuse and (found := find_pretraining(config, parent)) is not None:
         return found, True
     location = _corpus(config)
-    run = new_folder(parent, config.name, what="pretraining run folder")
-    save_pretrain_config(config, run / "config.yaml")
+    run = create_run_dir(parent, config.name, what="pretraining run folder")
+    write_config(run, config)
     out(f"pretraining {config.method} into {run}")
     _run(config, run, location, resumed=False, out=out)
     return run, False
@@ -81,15 +81,16 @@ def _run(config: PretrainConfig, run: Path, location, resumed: bool, out: Callab
 def find_pretraining(config: PretrainConfig, parent: Path) -> Path | None:
     """The newest completed pretraining folder under `parent` whose `config.yaml` is `config`'s."""
     wanted = config.to_dict()
-    for folder in sorted(parent.glob(f"{config.name}-*"), reverse=True):
+
+    def matches(folder: Path) -> bool:
         if status.state_of(folder) != "completed" or not (folder / VECTORS_FILE).is_file():
-            continue
+            return False
         try:
-            if read_yaml(folder / "config.yaml") == wanted:
-                return folder
+            return read_yaml(folder / "config.yaml") == wanted
         except UserError:
-            continue
-    return None
+            return False
+
+    return newest_run(parent, config.name, matches)
 
 
 def is_pretraining_folder(path: Path) -> bool:

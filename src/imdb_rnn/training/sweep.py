@@ -23,6 +23,7 @@ from imdb_rnn.data.sources import locate
 from imdb_rnn.errors import ConfigError, RunFailed, UserError, show
 from imdb_rnn.files import read_json, stamp_of
 from imdb_rnn.runs import Run, status
+from imdb_rnn.runs.lifecycle import newest_run
 from imdb_rnn.training.recipe import compile_model, resolve_for_backend, resume, train
 from imdb_rnn.training.records import summary
 
@@ -82,19 +83,20 @@ def find_run(output_dir: Path, config: Config) -> Path | None:
     default, resolved for the backend as training resolves it), and a config
     whose `model.pretrained` names a pretraining config matches a run that started from a folder of it."""
     wanted = resolve_for_backend(config).to_dict()
-    for folder in sorted(Path(output_dir).glob(f"{config.name}-*"), reverse=True):
+
+    def matches(folder: Path) -> bool:
         try:
             found = resolve_for_backend(load_config(folder / "config.yaml", name=config.name)).to_dict()
         except UserError:
-            continue
+            return False
         if Run(folder).backend != keras.backend.backend():
-            continue
+            return False
         stamp = stamp_of(Path(found["model"]["pretrained"])) if found["model"]["pretrained"] else None
         if stamp is not None and stamp[0] == wanted["model"]["pretrained"]:
             found["model"]["pretrained"] = wanted["model"]["pretrained"]
-        if found == wanted:
-            return folder
-    return None
+        return found == wanted
+
+    return newest_run(output_dir, config.name, matches)
 
 
 def run_all(

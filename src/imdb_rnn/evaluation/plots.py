@@ -1,5 +1,5 @@
-"""Plots of a run folder (matplotlib's Figure API: no pyplot, no backend chosen, nothing global): `accuracy.png` and `loss.png`, training vs validation per epoch;
-`confusion_matrix.png` and `roc_curve.png` of the test-set evaluation."""
+"""Plots of a test-set evaluation (matplotlib's Figure API: no pyplot, no backend chosen, nothing global):
+`confusion_matrix.png` and `roc_curve.png`, written atomically (`files.save_figure`)."""
 
 from __future__ import annotations
 
@@ -9,25 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from imdb_rnn.evaluation.metrics import confusion_counts
-
-
-def plot_history(history: dict[str, list], title: str, folder: Path) -> list[Path]:
-    """Writes `accuracy.png` and `loss.png` to `folder`: dots for training, a line for validation."""
-    written = []
-    for metric, label in (("accuracy", "Accuracy"), ("loss", "Loss")):
-        figure = Figure(figsize=(6.4, 4.2))
-        axes = figure.subplots()
-        epochs = history["epoch"]
-        axes.plot(epochs, history[metric], "bo", label=f"Training {metric}")
-        axes.plot(epochs, history[f"val_{metric}"], "b", label=f"Validation {metric}")
-        axes.set_title(f"{title}: training and validation {metric}")
-        axes.set_xlabel("Epoch")
-        axes.set_ylabel(label)
-        axes.xaxis.get_major_locator().set_params(integer=True)
-        axes.grid(alpha=0.3)
-        axes.legend()
-        written.append(save(figure, folder / f"{metric}.png"))
-    return written
+from imdb_rnn.files import save_figure
 
 
 def plot_confusion_matrix(evaluation: dict, title: str, path: Path) -> Path:
@@ -50,7 +32,7 @@ def plot_confusion_matrix(evaluation: dict, title: str, path: Path) -> Path:
     axes.set_xlabel(f"Predicted ({rule})")
     axes.set_ylabel("Actual")
     axes.set_title(f"{title}\nconfusion matrix on {evaluation['examples']} test reviews")
-    return save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_roc_curve(
@@ -69,10 +51,4 @@ def plot_roc_curve(
     axes.set_title(f"{title}: ROC curve on the test set")
     axes.grid(alpha=0.3)
     axes.legend(loc="lower right")
-    return save(figure, path)
-
-
-def save(figure: Figure, path: Path) -> Path:
-    """Writes `figure` as a PNG, cropped to what it draws (a legend outside the axes included)."""
-    figure.savefig(path, dpi=100, bbox_inches="tight")
-    return path
+    return save_figure(figure, path)
