@@ -5,27 +5,20 @@
 A YAML config has up to three sections, `data`, `model` and `train`. Every key is checked when the
 config loads (type, range, spelling, a key given twice, and the rules in `imdb_rnn.config.checks`
 that link several keys); a bad value raises a one-line `ConfigError` naming the file and key, what
-was expected and what was received.
+was expected and what was received. The loading itself is every config's (`imdb_rnn.config.reading.load`);
+this module is the classifier's kind of config (`CLASSIFIER`).
 """
 
 from __future__ import annotations
 
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from imdb_rnn.config.checks import run_checks
-from imdb_rnn.config.reading import (
-    check_section,
-    find_in_configs,
-    parse_override,
-    read_yaml,
-)
+from imdb_rnn.config.reading import Kind, Origin, check_section, find_in_configs, load
 from imdb_rnn.config.sections import PRETRAINING_KEYS, Config, DataConfig, ModelConfig, TrainConfig
-from imdb_rnn.errors import ConfigError, show
-from imdb_rnn.files import write_text
 from imdb_rnn.schema import check, unknown_key
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
@@ -37,50 +30,25 @@ def find_config(name: str | Path) -> Path:
     return find_in_configs(name)
 
 
-def load_config(
-    path: str | Path | None = None, overrides: typing.Sequence[str] = (), name: str | None = None
-) -> Config:
+def load_config(path: str | Path | None = None, overrides: Sequence[str] = (), name: str | None = None) -> Config:
     """Reads, merges and checks a config; `path=None` gives the defaults plus `overrides`.
 
     `name` (default: the file's stem, or `default`) names the runs of this config."""
-    where: dict[tuple[str, str], str] = {}
-    raw: dict[str, dict[str, Any]] = {section: {} for section in SECTIONS}
-    source, stem = "defaults", "default"
-    if path is not None:
-        found = find_config(path)
-        source, stem = str(found), found.stem
-        for section, values in read_yaml(found).items():
-            if section not in SECTIONS:
-                raise unknown_key(source, str(section), list(SECTIONS))
-            if values is None:
-                continue
-            if not isinstance(values, dict):
-                raise ConfigError(
-                    f"{source}: invalid value for `{section}`: expected a mapping of keys, received {show(values)}."
-                )
-            raw[section].update(values)
-            where.update({(section, str(key)): source for key in values})
-    for text in overrides:
-        section, key, value = parse_override(text)
-        if section not in SECTIONS:
-            raise unknown_key(f"--set {text}", section, list(SECTIONS))
-        raw[section][key] = value
-        where[(section, key)] = f"--set {text}"
+    return load(CLASSIFIER, path, overrides, name)
 
-    def origin(section: str, key: str) -> str:
-        return where.get((section, key), source)
 
+def _build(name: str, raw: dict[str, dict[str, Any]], origin: Origin, source: str) -> Config:
     config = Config(
-        name=name or stem,
-        data=check_section(DataConfig, "data", raw["data"], origin),
-        model=_check_model(raw["model"], origin),
-        train=check_section(TrainConfig, "train", raw["train"], origin),
+        name=name,
+        data=check_section(DataConfig, "data", raw.get("data", {}), origin),
+        model=_check_model(raw.get("model", {}), origin),
+        train=check_section(TrainConfig, "train", raw.get("train", {}), origin),
     )
     run_checks(config, origin)
     return config
 
 
-def _check_model(values: dict[str, Any], origin) -> ModelConfig:
+def _check_model(values: dict[str, Any], origin: Origin) -> ModelConfig:
     from imdb_rnn import models  # Keras: only when a config is checked, not to read a run's settings
 
     values = dict(values)
@@ -99,6 +67,4 @@ def _check_model(values: dict[str, Any], origin) -> ModelConfig:
     return ModelConfig(architecture, {**defaults, **params}, **checked)
 
 
-def save_config(config: Config, path: Path) -> None:
-    """Writes the resolved config as YAML (the run folder's `config.yaml`)."""
-    write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
+CLASSIFIER = Kind("config file", "", tuple(SECTIONS), _build)

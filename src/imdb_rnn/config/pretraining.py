@@ -7,7 +7,7 @@
       vector_size: 64
 
 Pretraining configs live in `configs/pretrain/` (shipped with the package), apart from the classifier
-configs, and are checked key by key like them (`imdb_rnn.config.loading`).
+configs, and are loaded, checked key by key and saved by the same code as them (`imdb_rnn.config.reading`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-
-from imdb_rnn.config.reading import check_section, find_in_configs, parse_override, read_yaml, shipped_names
+from imdb_rnn.config.reading import Kind, Origin, check_section, find_in_configs, load, read_yaml, shipped_names
 from imdb_rnn.errors import ConfigError, show
-from imdb_rnn.files import write_text
-from imdb_rnn.schema import NonNegativeInt, PositiveInt, Range, unknown_key
+from imdb_rnn.schema import NonNegativeInt, PositiveInt, Range
 
 FOLDER = "pretrain"  # configs/pretrain/ for the configs, <output_dir>/pretrain/ for the runs
 
@@ -120,47 +117,26 @@ def load_pretrain_config(
 ) -> PretrainConfig:
     """Reads and checks a pretraining config; `overrides` are `section.key=value` like `--set`; `name`
     (default: the file's stem) names its runs."""
-    found = find_pretrain_config(path)
-    source = str(found)
-    raw: dict[str, dict[str, Any]] = {}
-    where: dict[tuple[str, str], str] = {}
-    sections = ["corpus", *METHODS]
-    for section, values in read_yaml(found).items():
-        if section not in sections:
-            raise unknown_key(source, str(section), sections)
-        values = {} if values is None else values  # `word2vec:` alone: every default
-        if not isinstance(values, dict):
-            raise ConfigError(
-                f"{source}: invalid value for `{section}`: expected a mapping of keys, received {show(values)}."
-            )
-        raw[str(section)] = dict(values)
-    for text in overrides:
-        section, key, value = parse_override(text)
-        if section not in sections:
-            raise unknown_key(f"--set {text}", section, sections)
-        raw.setdefault(section, {})[key] = value
-        where[(section, key)] = f"--set {text}"
+    return load(PRETRAINING, path, overrides, name)
+
+
+def _build(name: str, raw: dict[str, dict[str, Any]], origin: Origin, source: str) -> PretrainConfig:
     methods = [section for section in raw if section in METHODS]
     if len(methods) != 1:
         raise ConfigError(
             f"{source}: a pretraining config needs one method: expected one section of "
             f"{', '.join(METHODS)}, received {', '.join(methods) or 'none'}."
         )
-
-    def origin(section: str, key: str) -> str:
-        return where.get((section, key), source)
-
     method = methods[0]
     return PretrainConfig(
-        name=name or found.stem,
+        name=name,
         corpus=check_section(CorpusConfig, "corpus", raw.get("corpus", {}), origin),
         method=method,
         settings=check_section(METHODS[method], method, raw[method], origin),
     )
 
 
-def save_pretrain_config(config: PretrainConfig, path: Path) -> None:
-    write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
+PRETRAINING = Kind("pretraining config", FOLDER, ("corpus", *METHODS), _build)
 
 
 def pretrained_spec(value: str, where: str) -> PretrainedSpec:

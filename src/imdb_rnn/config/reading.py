@@ -1,12 +1,18 @@
-"""Reading YAML configs, shared by classifier and pretraining configs: finding a file by name,
+"""Loading and saving configs of every kind (a classifier's, a pretraining's): finding a file by name,
 YAML with duplicate keys refused, `section.key=value` overrides, and typed sections checked key by key.
 Every problem is a one-line `ConfigError` naming the file (or `--set`) and the key.
+
+A kind of config (`Kind`) says where its files are, which sections it has and how its sections become
+a frozen config; `load(kind, path, overrides)` is the one loader and `save_config` the one saver
+(`imdb_rnn.config.loading` defines the classifier's kind, `imdb_rnn.config.pretraining` the pretraining's).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,7 +20,59 @@ from typing import Any
 import yaml
 
 from imdb_rnn.errors import ConfigError, show
+from imdb_rnn.files import write_text
 from imdb_rnn.schema import check, unknown_key
+
+Origin = Callable[[str, str], str]  # (section, key) -> where its value came from: the file or `--set …`
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of config: what it is called in messages (`what`), its folder under `configs/` (`folder`),
+    its `sections`, and `build(name, raw, origin, source)`, which checks the raw sections (a mapping per
+    section given) and returns the frozen config."""
+
+    what: str
+    folder: str
+    sections: tuple[str, ...]
+    build: Callable[[str, dict[str, dict[str, Any]], Origin, str], Any]
+
+
+def load(kind: Kind, path: str | Path | None = None, overrides: Sequence[str] = (), name: str | None = None) -> Any:
+    """Reads, merges and checks a config of `kind`: its YAML file (found by `find_in_configs`; None: the
+    defaults alone) with the `section.key=value` `overrides` of `--set` on top; `name` (default: the
+    file's stem, or `default`) names its runs."""
+    where: dict[tuple[str, str], str] = {}
+    raw: dict[str, dict[str, Any]] = {}
+    source, stem = "defaults", "default"
+    if path is not None:
+        found = find_in_configs(path, kind.folder, kind.what)
+        source, stem = str(found), found.stem
+        for section, values in read_yaml(found).items():
+            if section not in kind.sections:
+                raise unknown_key(source, str(section), list(kind.sections))
+            values = {} if values is None else values  # `word2vec:` alone: every default
+            if not isinstance(values, dict):
+                raise ConfigError(
+                    f"{source}: invalid value for `{section}`: expected a mapping of keys, received {show(values)}."
+                )
+            raw.setdefault(str(section), {}).update(values)
+    for text in overrides:
+        section, key, value = parse_override(text)
+        if section not in kind.sections:
+            raise unknown_key(f"--set {text}", section, list(kind.sections))
+        raw.setdefault(section, {})[key] = value
+        where[(section, key)] = f"--set {text}"
+
+    def origin(section: str, key: str) -> str:
+        return where.get((section, key), source)
+
+    return kind.build(name or stem, raw, origin, source)
+
+
+def save_config(config: Any, path: Path) -> None:
+    """Writes a resolved config of any kind (its `to_dict()`) as YAML: a run folder's `config.yaml`."""
+    write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
 
 
 def shipped_configs() -> Path:
