@@ -440,3 +440,18 @@ def test_slugs_are_githubs() -> None:
     assert slug("How well it does, and where it fails") == "how-well-it-does-and-where-it-fails"
     assert slug("Export a model that reads raw strings") == "export-a-model-that-reads-raw-strings"
     assert slug("`data:` keys") == "data-keys"
+
+
+PROJECT_PATH = re.compile(r"`((?:src|tests|docs|configs|scripts|\.ci)/[^`\s]*)`")
+
+
+def test_project_paths_exist() -> None:
+    """A file or folder of the project named in code (`src/imdb_rnn/data/text.py`, `configs/*.yaml`)
+    exists: text moved between pages, or code moved between modules, leaves no dangling name."""
+    missing = [
+        f"{relative(path)}: {name}"
+        for path in DOCS
+        for name in PROJECT_PATH.findall(path.read_text(encoding="utf-8"))
+        if not any(PROJECT.glob(name.rstrip("/")))
+    ]
+    assert not missing, "\n".join(missing)
