@@ -56,9 +56,10 @@ def relative(path: Path) -> str:
     return path.relative_to(PROJECT).as_posix()
 
 
-def fenced_blocks(path: Path) -> list[tuple[str, int, list[str]]]:
-    """Every fenced block of a Markdown file: (info string, line number of its first line, its lines)."""
-    blocks, current, opened = [], None, None
+def markdown(path: Path) -> tuple[list[tuple[str, int, list[str]]], str]:
+    """A Markdown file's fenced blocks, each (info string, number of its first line, its lines), and its
+    prose: the text with those blocks and inline code blanked out, line numbers kept."""
+    blocks, prose, current, opened = [], [], None, ""
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         match = FENCE.match(line)
         if current is None and match:
@@ -68,26 +69,18 @@ def fenced_blocks(path: Path) -> list[tuple[str, int, list[str]]]:
             current = None
         elif current is not None:
             current[2].append(line)
+        prose.append("" if current is not None or match else line)  # a fence line matches FENCE
     assert current is None, f"{relative(path)}: a fenced block is never closed"
-    return blocks
+    text = re.sub(r"(`+)(.+?)\1", lambda code: re.sub(r"[^\n]", "x", code[0]), "\n".join(prose), flags=re.S)
+    return blocks, text
+
+
+def fenced_blocks(path: Path) -> list[tuple[str, int, list[str]]]:
+    return markdown(path)[0]
 
 
 def prose(path: Path) -> str:
-    """The file's text with fenced blocks and inline code blanked out (line count kept)."""
-    lines, inside, opened = [], False, ""
-    for line in path.read_text(encoding="utf-8").splitlines():
-        match = FENCE.match(line)
-        if not inside and match:
-            inside, opened = True, match[1]
-            lines.append("")
-        elif inside:
-            if line.strip().startswith(opened[0] * len(opened)) and not line.strip("`~ "):
-                inside = False
-            lines.append("")
-        else:
-            lines.append(line)
-    text = "\n".join(lines)
-    return re.sub(r"(`+)(.+?)\1", lambda code: re.sub(r"[^\n]", "x", code[0]), text, flags=re.S)
+    return markdown(path)[1]
 
 
 @dataclass(frozen=True)
