@@ -207,3 +207,26 @@ def test_without_movies_validation_is_drawn_by_review() -> None:
     with pytest.warns(ImdbRnnWarning, match="validation reviews are drawn one by one"):
         assert len(validation_indices(reviews, 0.2, seed=0, by_movie=True)) == 20
     assert len(validation_indices(reviews, 0.25, seed=0, by_movie=False)) == 25
+
+
+def test_data_sources_are_a_registry_that_names_the_valid_ones() -> None:
+    """`splits.get` returns a source's loader, or a one-line `ConfigError` listing every valid name (as
+    `models.get` does for architectures); the registry holds exactly the names `data.source` accepts."""
+    import typing
+
+    from imdb_rnn.config.sections import OWN_SOURCES
+    from imdb_rnn.data import splits
+    from imdb_rnn.errors import ConfigError
+
+    accepted = typing.get_args(typing.get_type_hints(DataConfig)["source"])
+    assert list(splits.SOURCES) == list(accepted)
+    assert splits.get("keras") is splits.load_imdb_splits
+    assert all(splits.get(name) is splits.load_own_splits for name in OWN_SOURCES)
+    with pytest.raises(ConfigError) as raised:
+        splits.get("parquet", where="configs/mine.yaml")
+    assert str(raised.value) == (
+        "configs/mine.yaml: invalid value for `data.source`: expected one of auto, keras, aclimdb, directory, "
+        "csv, jsonl, received 'parquet'."
+    )
+    with pytest.raises(ConfigError, match=r"^invalid value for `data.source`: expected one of auto, keras"):
+        load_splits(DataConfig(source="parquet"))  # a DataConfig made in code is not checked until its data loads

@@ -4,7 +4,8 @@
 - `aclimdb`: read the raw Large Movie Review Dataset; `text`: tokenize and encode like Keras;
   `cache`: keep the encoded reviews on disk so only the first run tokenizes;
 - `reviews`: unpadded reviews and balanced subsets; `splits`: padded training, validation and
-  test arrays (`load_splits`);
+  test arrays (`load_splits`), made by the data source `data.source` names in the registry `SOURCES`;
+- `own`: your texts (`data.source` directory, csv or jsonl);
 - `pipeline`: `tf.data` batches, with length bucketing;
 - `vocabulary`: the encoding a run keeps in its folder, so raw text is encoded as its data was.
 """

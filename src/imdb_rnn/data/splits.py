@@ -3,11 +3,16 @@
 `load_splits(config.data)` is all the pipeline needs: `Splits(train, validation, test)`, each a
 `Split` of padded ids `(n, maxlen)`, labels `(n,)` and true lengths `(n,)`. The validation reviews
 come from the training set (seeded); the 25,000 test reviews are only used for the final evaluation.
+
+The data sources (`data.source`) are a registry, `SOURCES`: each name maps to the function that makes
+its splits (IMDB's reviews, `load_imdb_splits`, or your texts, `load_own_splits`); `get(name)` returns
+it, or a `ConfigError` listing the valid names.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +25,7 @@ from imdb_rnn.data import text
 from imdb_rnn.data.own import LabeledTexts, class_names, read_own_data
 from imdb_rnn.data.reviews import Reviews, balanced_indices, balanced_subset
 from imdb_rnn.data.sources import load_reviews
-from imdb_rnn.errors import DataError, ImdbRnnWarning, show
+from imdb_rnn.errors import DataError, ImdbRnnWarning, invalid, show
 
 IMDB_CLASSES = ("negative", "positive")
 
@@ -84,9 +89,14 @@ def validation_indices(reviews: Reviews, share: float, seed: int, by_movie: bool
 
 
 def load_splits(data: DataConfig) -> Splits:
-    """Training, validation (`data.validation_split` of the training reviews) and test splits."""
-    if data.source in OWN_SOURCES:
-        return load_own_splits(data)
+    """Training, validation (`data.validation_split` of the training reviews) and test splits, from the
+    data source `data.source` (see `SOURCES`)."""
+    return get(data.source)(data)
+
+
+def load_imdb_splits(data: DataConfig) -> Splits:
+    """IMDB's reviews (`data.source` auto, keras or aclimdb; see `imdb_rnn.data.sources`) as splits:
+    balanced subsets when limited, validation split off the training reviews by movie or by review."""
     train, test, location = load_reviews(data)
     if data.limit:
         train = balanced_subset(train, data.limit, data.seed)
@@ -164,3 +174,19 @@ def _hold_out(texts: LabeledTexts, data: DataConfig) -> tuple[LabeledTexts, Labe
         return LabeledTexts([texts.texts[i] for i in rows], [texts.labels[i] for i in rows], texts.where)
 
     return take(rest), take(test)
+
+
+SOURCES: dict[str, Callable[[DataConfig], Splits]] = {
+    "auto": load_imdb_splits,  # IMDB: keras or aclimdb, whichever is found first (or downloaded)
+    "keras": load_imdb_splits,
+    "aclimdb": load_imdb_splits,
+    **dict.fromkeys(OWN_SOURCES, load_own_splits),  # directory, csv, jsonl: your texts at data.path
+}
+
+
+def get(name: str, where: str = "") -> Callable[[DataConfig], Splits]:
+    """The function that makes the splits of the data source `name`; a `ConfigError` listing the valid
+    names otherwise."""
+    if not isinstance(name, str) or name not in SOURCES:
+        raise invalid(where, "data.source", "one of " + ", ".join(SOURCES), name)
+    return SOURCES[name]
