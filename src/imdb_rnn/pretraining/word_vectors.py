@@ -24,7 +24,7 @@ from imdb_rnn.data import text
 from imdb_rnn.data.aclimdb import pretraining_texts, read_word_index
 from imdb_rnn.environment import cpu_count
 from imdb_rnn.errors import RunError
-from imdb_rnn.files import atomic_write
+from imdb_rnn.files import atomic_write, write_text
 from imdb_rnn.progress import say
 
 VECTORS_FILE = "vectors.npz"  # `vectors` (num_words, vector_size) float32, `trained` (num_words,) bool
@@ -33,7 +33,9 @@ PROBES = ("excellent", "awful", "boring")  # the nearest-neighbour sanity check
 
 def write_corpus(path: Path, reviews: Path, limit: int | None, out: Callable[[str], None] = say) -> dict[str, int]:
     """Tokenizes the pretraining reviews of `reviews` (folder or archive) into `path`, one review per
-    line, words separated by spaces (gensim's `corpus_file` format); returns the counts."""
+    line, words separated by spaces (gensim's `corpus_file` format); returns the counts. `path` is a
+    scratch file in a temporary folder that gensim reads and that is deleted after, so it is streamed
+    there rather than written atomically."""
     texts = tokens = 0
     with open(path, "w", encoding="utf-8") as corpus:
         for _, review in pretraining_texts(reviews):
@@ -125,7 +127,7 @@ def pretrain_word2vec(
     )
     save_vectors(run, vectors, trained)
     table = neighbours(model.wv)
-    (run / "neighbours.md").write_text(neighbours_markdown(table), encoding="utf-8")
+    write_text(run / "neighbours.md", neighbours_markdown(table))
     return {
         "corpus": {**counts, "path": str(reviews), "word_index": str(word_index)},
         "corpus_vocabulary": len(model.wv.key_to_index),

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from imdb_rnn.errors import RunFailed, RunInterrupted, Terminated, TrainingFailed, UserError
-from imdb_rnn.files import read_json_or_none, write_json
+from imdb_rnn.files import read_json_or_none, write_json, write_text
 
 STATUS_FILE = "status.json"
 
@@ -103,7 +103,7 @@ def _failed(run: Path, error: BaseException) -> RunFailed:
     """An unexpected error: its traceback goes to `<run>/traceback.txt`, one line to the caller."""
     message = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ")
     try:
-        (Path(run) / "traceback.txt").write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+        write_text(Path(run) / "traceback.txt", "".join(traceback.format_exception(error)))
         message += f" (traceback in {Path(run) / 'traceback.txt'})"
     except OSError:
         pass
