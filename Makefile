@@ -10,7 +10,7 @@ ifneq ($(IMDB_DATA_DIR),)
 export IMDB_DATA_DIR
 endif
 
-.PHONY: install train pretrain compare test test-all lint format package-check benchmark results clean
+.PHONY: install train pretrain compare test test-all lint format package-check benchmark results results-tables clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ benchmark: install  ## time plain Keras vs the trainer vs length bucketing: make
 
 results: install  ## every config from scratch and from word2vec, seeds 1 2 3, full data → docs/RESULTS.md and README's table (hours)
 	$(BIN)/imdb-rnn reproduce --readme README.md $(ARGS)
+
+results-tables: install  ## docs/RESULTS.md and README's table written again from docs/RESULTS.json, training nothing
+	$(BIN)/imdb-rnn reproduce --tables-only --readme README.md
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

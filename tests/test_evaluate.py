@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import run_command
-from imdb_rnn.data.pipeline import make_dataset
-from imdb_rnn.data.splits import Split
+from conftest import run_command, tiny_test_texts
+from imdb_rnn.data.pipeline import make_dataset, make_test_dataset
+from imdb_rnn.data.splits import Split, load_splits
 from imdb_rnn.evaluation.evaluate import predict_dataset, record_evaluation
 from imdb_rnn.evaluation.metrics import classification_metrics, roc_auc, roc_curve
+from imdb_rnn.runs import load_run
 
 PNG = b"\x89PNG\r\n\x1a\n"
 # Four negative and four positive reviews; at threshold 0.5: 3 true positives (0.7, 0.9, 0.6),
@@ -110,6 +111,37 @@ def test_predictions_stay_paired_with_labels_when_bucketing_reorders_the_test_se
     assert not np.array_equal(labels, split.y)  # the bucketed order is not the split's
     assert np.array_equal(np.round(probabilities * 100).astype(int) % 2, labels.astype(int))
     assert sorted(np.round(probabilities * 100).astype(int)) == sorted(last_tokens)
+
+
+def test_test_batches_hold_reviews_of_one_length_each_without_padding() -> None:
+    rng = np.random.default_rng(2)
+    lengths = rng.integers(1, 9, size=70).astype(np.int32)
+    x = np.zeros((70, 8), dtype=np.int32)
+    for row, length in enumerate(lengths):
+        x[row, 8 - length :] = rng.integers(3, 50, size=length)
+    split = Split(x, np.zeros(70, dtype=np.float32), lengths)
+    seen = []
+    for tokens, _ in make_test_dataset(split, batch_size=4, bucketing=True).as_numpy_iterator():
+        assert (tokens != 0).all() and len(tokens) <= 4  # one length a batch: no padding at all
+        seen += [tuple(row) for row in tokens]
+    assert sorted(seen) == sorted(tuple(row[row != 0]) for row in x)
+    unbucketed = [tokens.shape for tokens, _ in make_test_dataset(split, batch_size=32).as_numpy_iterator()]
+    assert unbucketed == [(32, 8), (32, 8), (6, 8)]  # trained on maxlen-wide batches: read so
+
+
+def test_evaluate_reads_each_review_as_predict_does(tiny_run: Path, tiny_corpus: Path) -> None:
+    """One model, one accuracy: the test pass gives each review the probability `predict` gives it (the
+    lstm config pools the maximum over time, which padding would change)."""
+    run = load_run(tiny_run)
+    assert run.config.data.bucketing and run.config.model.params["pooling"] == "max_average"
+    splits = load_splits(run.config.data)
+    dataset = make_test_dataset(splits.test, 256, bucketing=True, padding=run.config.data.padding)
+    labels, evaluated = predict_dataset(run.model, dataset)
+    predicted = run.predict(tiny_test_texts(tiny_corpus))
+    np.testing.assert_allclose(np.sort(evaluated), np.sort(predicted), atol=1e-6)
+    evaluation = run.evaluate()
+    assert evaluation["loss"] == pytest.approx(classification_metrics(splits.test.y, predicted)["loss"], abs=1e-6)
+    assert evaluation["examples"] == len(predicted) == 40
 
 
 def test_record_evaluation_extends_metrics_json_and_draws_the_plots(tmp_path: Path) -> None:

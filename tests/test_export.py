@@ -2,8 +2,8 @@
 
 The SavedModel is loaded with `tf.saved_model.load` in a separate Python process that never imports
 `imdb_rnn`, and fed a few hundred texts made to trip a tokenizer: punctuation, `<br />`, apostrophes,
-capitals and non-ASCII letters (among them letters TensorFlow's own lower-casing gets wrong),
-Unicode whitespace, NUL characters, texts longer than `maxlen` and texts with no words at all.
+capitals and non-ASCII letters (capital sigmas at the ends of words; only ASCII letters are lower-cased),
+Unicode whitespace and U+0085 (inside words, not between them), NUL characters, texts longer than `maxlen` and texts with no words at all.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ DECORATIONS = [
     lambda t: t.replace(" ", "\x00", 1),
     lambda t: " ".join([t] * 12),  # longer than maxlen
     lambda t: f"ÉPATANT {t.title()} naïve ужасно-УЖАСНО",
+    lambda t: f"ΟΔΥΣΣΕΥΣ {t} ΑΣ. most\x85and the\x85 ΤΕΛΟΣ",  # word-final capital sigmas, U+0085 inside words
 ]
 NO_WORDS = ["", "   ", "!!!", "<>", "...\n\t", "\u2003\u00a0", "()[]{}"]
 SERVE = """
@@ -41,7 +42,9 @@ import tensorflow as tf
 served = tf.saved_model.load(sys.argv[1])
 texts = json.load(open(sys.argv[2], encoding="utf-8"))
 result = served.signatures["serving_default"](texts=tf.constant(texts))
-print(json.dumps({"probabilities": result["probabilities"].numpy().tolist(),
+encoded = served.encode(tf.constant(texts))
+ids = [row[:length].tolist() for row, length in zip(encoded["ids"].numpy(), encoded["lengths"].numpy())]
+print(json.dumps({"probabilities": result["probabilities"].numpy().tolist(), "ids": ids,
                   "labels": [label.decode() for label in result["labels"].numpy()],
                   "imported": sorted(name for name in sys.modules if name.startswith("imdb_rnn"))}))
 """
@@ -102,6 +105,8 @@ def test_saved_model_agrees_with_predict_on_raw_strings(which: str, request, tin
     saved_model = export_run(folder, tmp_path / "export")
     served = serve_elsewhere(saved_model, texts, tmp_path)
     assert served["imported"] == []
+    padded = run.encode(texts, allow_empty=True)
+    assert served["ids"] == [row[row != 0].tolist() for row in padded]  # the very ids training would read
     probabilities = np.array(served["probabilities"])
     expected = run.predict(texts, allow_empty=True)
     expected = np.stack([1 - expected, expected], axis=1) if expected.ndim == 1 else expected

@@ -32,7 +32,7 @@ from imdb_rnn.data.aclimdb import read_aclimdb
 from imdb_rnn.data.reviews import Reviews
 from imdb_rnn.data.sources import load_reviews
 from imdb_rnn.data.splits import Splits, load_splits, pad
-from imdb_rnn.data.text import INDEX_FROM, encode, load_word_index
+from imdb_rnn.data.text import INDEX_FROM, OOV, encode, load_word_index
 from imdb_rnn.data.vocabulary import load_vocabulary, save_vocabulary
 from imdb_rnn.errors import ImdbRnnWarning, InputError
 from imdb_rnn.training.recipe import train
@@ -52,9 +52,13 @@ def test_vocabulary_keeps_only_the_words_with_an_id_below_num_words(tiny_run: Pa
     word_index = load_word_index(tiny_corpus / "imdb_word_index.json")
     assert stored["num_words"] == TINY_NUM_WORDS
     assert stored["words"] == {word: rank for word, rank in word_index.items() if rank + INDEX_FROM < TINY_NUM_WORDS}
-    assert len(stored["words"]) < len(word_index)
+    assert len(stored["words"]) < len(word_index) and stored["encoding"] == 2
+    rare = sorted(((rank, word) for word, rank in word_index.items() if rank + INDEX_FROM >= TINY_NUM_WORDS))
+    assert stored["rare_words"] == [word for _, word in rare]  # OOV, while an unknown word is dropped
     review = "Zeppelin marmalade: the wonderful, unknownword film!<br />"
-    assert load_run(tiny_run).encode(review)[0].tolist()[-8:] == encode(review, word_index, TINY_NUM_WORDS).tolist()
+    encoded = load_run(tiny_run).encode(review)[0]
+    assert encoded[encoded != 0].tolist() == encode(review, word_index, TINY_NUM_WORDS).tolist()
+    assert encode(review, word_index, TINY_NUM_WORDS).tolist() == [1, OOV, OOV, 4, 16, 7, OOV]  # br ranks past it
 
 
 def npz_from_corpus(corpus: Path, folder: Path, with_word_index: bool) -> Path:
@@ -126,7 +130,7 @@ def test_bucketed_runs_read_each_review_without_padding(tiny_run: Path) -> None:
     run.model.predict = lambda x, **kwargs: calls.append(x.shape) or real_predict(x, **kwargs)
     texts = [POSITIVE, NEGATIVE, POSITIVE]
     together = run.predict(texts)
-    lengths = sorted({min(len(encode(review, {})), run.config.data.maxlen) for review in texts})
+    lengths = sorted({int(np.count_nonzero(run.encode(review))) for review in texts})
     assert sorted(shape[1] for shape in calls) == lengths  # one call per length, no padding
     assert sum(shape[0] for shape in calls) == 3
     np.testing.assert_allclose(together[1], run.predict(NEGATIVE)[0], rtol=1e-6)  # not changed by its neighbours

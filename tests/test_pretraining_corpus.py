@@ -45,3 +45,23 @@ def test_a_folder_without_training_reviews_is_refused(tmp_path: Path) -> None:
     write(tmp_path / "aclImdb" / "test" / "pos" / "0_9.txt", f"{SENTINEL} only test reviews here")
     with pytest.raises(DataError, match=r"no reviews to pretrain on: expected aclImdb/train/\{pos,neg,unsup\}"):
         list(pretraining_texts(tmp_path / "aclImdb"))
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["folder", "archive"])
+def test_pretraining_drops_texts_identical_to_a_test_review(tmp_path: Path, packed: bool) -> None:
+    """The dataset holds test reviews byte-identical to training (123) or unlabeled (269) ones: pretraining
+    drops those copies, found by hash, and keeps a text that differs from a test review by one byte."""
+    folder = corpus(tmp_path / "data")
+    test_review = (folder / "test" / "pos" / "0_0.txt").read_bytes()
+    (folder / "train" / "pos" / "7_9.txt").write_bytes(test_review)
+    (folder / "train" / "unsup" / "7_0.txt").write_bytes(test_review)
+    (folder / "train" / "unsup" / "8_0.txt").write_bytes(test_review + b" ")
+    source = folder
+    if packed:
+        source = tmp_path / "aclImdb_v1.tar.gz"
+        with tarfile.open(source, "w:gz") as archive:
+            archive.add(folder, arcname="aclImdb")
+    members = [member for member, _ in pretraining_texts(source)]
+    assert len(members) == 2 + 2 + 3 + 1
+    assert not any(member.endswith("7_9.txt") or member.endswith("7_0.txt") for member in members)
+    assert any(member.endswith("unsup/8_0.txt") for member in members)

@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from conftest import PROJECT, TINY_NUM_WORDS, TINY_OVERRIDES, run_command, write
-from imdb_rnn.reports.reproduce import goal
-from imdb_rnn.reports.results import README_BEGIN, README_END, summary_table
+from imdb_rnn.reports.reproduce import goal, read_ledger
+from imdb_rnn.reports.results import README_BEGIN, README_END, merge, results_markdown, summary_table
+from imdb_rnn.runs.provenance import checkout_state
+
+HEAD = checkout_state()[0] or ""
 
 
 def tiny_pretraining(folder: Path, corpus: Path) -> Path:
@@ -41,6 +44,12 @@ def test_reproduce_measures_each_start_and_merges_later_runs_into_the_results(
         ("tiny_w2v", 1),
         ("tiny_w2v", 2),
     ]
+    for start_name in ("scratch", "tiny_w2v"):  # the seeds of one experiment share its config hash
+        rows = [r for r in ledger["runs"] if r["start"] == start_name]
+        assert len({r["config_hash"] for r in rows}) == 1 and rows[0]["config_hash"]
+        assert all(r["encoding"] == 2 and (r["commit"] is None) == (not HEAD) for r in rows)
+        assert all(isinstance(r["dirty"], bool) == bool(HEAD) for r in rows)
+    assert len({r["config_hash"] for r in ledger["runs"]}) == 2
     (cost,) = ledger["pretraining"]
     assert cost["name"] == "tiny_w2v" and cost["reviews"] == 160 and cost["minutes"] >= 0
     text = results.read_text(encoding="utf-8")
@@ -86,3 +95,50 @@ def test_a_readme_without_its_table_is_refused_before_anything_trains(
     error = capsys.readouterr().err
     assert f"--readme {readme}: expected" in error and "Traceback" not in error
     assert not (tmp_path / "runs").exists() and (content is None) == (not readme.exists())
+
+
+def test_results_md_is_written_from_the_ledger_byte_for_byte() -> None:
+    """docs/RESULTS.md is what `imdb-rnn reproduce --tables-only` writes from docs/RESULTS.json."""
+    written = results_markdown(read_ledger(PROJECT / "docs" / "RESULTS.json"), goal)
+    assert written == (PROJECT / "docs" / "RESULTS.md").read_text(encoding="utf-8"), "run: make results-tables"
+
+
+def ledger_row(seed: int, digest: str | None, accuracy: float, encoding: int = 2, day: int = 0) -> dict:
+    return {
+        "config": "lstm",
+        "architecture": "lstm",
+        "start": "scratch",
+        "seed": seed,
+        "run": f"lstm-2026120{day or seed}-000000",
+        "test_accuracy": accuracy,
+        "best_epoch": 2,
+        "epochs_run": 3,
+        "median_epoch_seconds": 30.0,
+        "training_seconds": 90.0,
+        "parameters": 1000,
+        "command": f"imdb-rnn train --config lstm --set train.seed={seed}",
+        "machine": "a machine",
+        "date": f"2026-12-0{seed}",
+        "commit": None if digest is None else "abcdef1",
+        "dirty": None if digest is None else False,
+        "config_hash": digest,
+        "encoding": encoding,
+    }
+
+
+def test_the_ledger_never_mixes_config_hashes_under_one_row(tmp_path: Path) -> None:
+    ledger = tmp_path / "RESULTS.json"
+    merge(ledger, [ledger_row(1, None, 0.87, encoding=1), ledger_row(2, None, 0.88, encoding=1)], [])
+    merged = merge(ledger, [ledger_row(1, "a" * 64, 0.90), ledger_row(2, "a" * 64, 0.91)], [])
+    merged = merge(ledger, [ledger_row(1, "b" * 64, 0.80, day=3), ledger_row(1, "a" * 64, 0.92)], [])
+    assert len(merged["runs"]) == 5  # a rerun of (seed 1, hash a) replaced its row; nothing else did
+    text = results_markdown(merged, goal)
+    rows = [line for line in text.splitlines() if line.startswith("| `lstm` |")]
+    assert len(rows) == 3  # encoding 1 (no hash), hash a, hash b: three experiments, three rows
+    assert any("| - | **0.8750** ± 0.0071† | 2 |" in row for row in rows)  # old encoding, marked
+    assert any("| `aaaaaaaa` | **0.9150** ± 0.0071 | 2 |" in row for row in rows)
+    assert any("| `bbbbbbbb` | **0.8000** | 1 |" in row for row in rows)
+    assert "| abcdef1 | 2 | `aaaaaaaa` |" in text
+    assert "Goals not met: lstm (scratch), lstm (scratch, bbbbbbbb)." in text
+    table = summary_table(merged, goal)  # the README shows the newest experiment of the newest encoding
+    assert "| `lstm` | **0.8000** (1) |" in table and "†" not in table

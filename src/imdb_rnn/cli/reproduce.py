@@ -50,16 +50,25 @@ def add_arguments(parser: Parser) -> None:
         type=Path,
         help="also rewrite the results table of this README (between its results-table markers), e.g. README.md",
     )
+    parser.add_argument(
+        "--tables-only",
+        action="store_true",
+        help="train nothing: write --results (and --readme's table) again from the ledger as it is",
+    )
     add_set_argument(parser, "shrink every run for a smoke test (repeatable; the results then say so)")
 
 
 def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int:
     quiet_tensorflow()
-    from imdb_rnn.reports.reproduce import record, reproduce, write_results
+    from imdb_rnn.reports.reproduce import read_ledger, record, reproduce, write_results
     from imdb_rnn.reports.results import with_summary
     from imdb_rnn.training.sweep import expand
 
     try:
+        if args.tables_only:
+            write_results(read_ledger(args.results.with_suffix(".json")), args.results, args.readme)
+            print(f"Written to {args.results}")
+            return 0
         paths = expand(args.configs)
         if args.readme is not None:
             with_summary(args.readme, "")  # a README without its markers is refused before hours of training

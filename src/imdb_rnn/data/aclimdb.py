@@ -1,11 +1,13 @@
 """Reading the raw Large Movie Review Dataset (`aclImdb/` or `aclImdb_v1.tar.gz`) into encoded reviews.
 
 `read_aclimdb` reads `train/{neg,pos}` and `test/{neg,pos}` (with `urls_*.txt`, which name the movie of
-each review); `pretraining_texts` reads `train/{neg,pos,unsup}` and never a test review.
+each review); `pretraining_texts` reads `train/{neg,pos,unsup}`, less the reviews byte-identical to a test
+review (`test_review_hashes`: the test files are hashed, never read as text).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tarfile
 import zlib
@@ -82,13 +84,24 @@ def _movies(items: dict, movie_lists: dict, split: str) -> np.ndarray | None:
     return np.asarray(movies, dtype=np.int64)
 
 
+def test_review_hashes(path: Path) -> set[bytes]:
+    """The SHA-256 of each test review file's bytes: what pretraining must not read again under another name.
+    Only the hashes leave this function; the test texts feed nothing else."""
+    return {
+        hashlib.sha256(raw).digest()
+        for member, raw in _review_files(path, ("test/neg", "test/pos"))
+        if not member.rsplit("/", 1)[-1].startswith("urls_")
+    }
+
+
 def pretraining_texts(path: Path) -> Iterator[tuple[str, str]]:
     """`(member path, text)` of every review pretraining may read — the 25,000 training reviews and the
-    50,000 unlabeled ones of `train/unsup` — from a folder or `.tar.gz` archive. The test reviews are
-    never opened; a folder with no such review is a `DataError`."""
-    count = 0
+    50,000 unlabeled ones of `train/unsup` — from a folder or `.tar.gz` archive, less those byte-identical
+    to a test review (the dataset has 123 such training reviews and 270 unlabeled ones; compared by
+    `test_review_hashes`). A folder with no such review is a `DataError`."""
+    count, test_reviews = 0, test_review_hashes(path)
     for member, raw in _review_files(path, PRETRAINING):
-        if not member.rsplit("/", 1)[-1].startswith("urls_"):
+        if not member.rsplit("/", 1)[-1].startswith("urls_") and hashlib.sha256(raw).digest() not in test_reviews:
             count += 1
             yield member, raw.decode("utf-8", errors="replace")
     if not count:

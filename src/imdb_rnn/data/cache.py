@@ -1,7 +1,7 @@
 """An on-disk cache of encoded reviews, so that only the first run tokenizes the raw text.
 
 Files live in `$IMDB_RNN_CACHE_DIR`, else `$XDG_CACHE_HOME/imdb-rnn`, else `~/.cache/imdb-rnn`.
-A file's name carries a key made of the encoding version and the path, size and modification time
+A file's name carries a key made of the cache's version, the text encoding's (`text.ENCODING`) and the path, size and modification time
 of each source file, so editing or replacing the data (or changing the encoder) makes a new entry.
 Writes go to a temporary file that is renamed into place, so concurrent runs leave a valid cache.
 """
@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from imdb_rnn.data import text
 from imdb_rnn.errors import ImdbRnnWarning
 from imdb_rnn.files import atomic_write
 
-ENCODING_VERSION = 2  # bump when what is cached changes (2: the movie of each review)
+ENCODING_VERSION = 2  # bump when what is cached changes (2: the movie of each review); text.ENCODING is in the key too
 
 
 def cache_dir() -> Path:
@@ -31,7 +32,7 @@ def cache_dir() -> Path:
 
 def cache_file(kind: str, *sources: Path) -> Path:
     """`<cache dir>/<kind>-<key>.npz`, the key changing with the sources' path, size and mtime."""
-    digest = hashlib.sha256(f"{kind} v{ENCODING_VERSION}".encode())
+    digest = hashlib.sha256(f"{kind} v{ENCODING_VERSION} encoding {text.ENCODING}".encode())
     for source in sources:
         stat = Path(source).stat()
         digest.update(f"|{Path(source).resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode())

@@ -15,6 +15,7 @@ program per shape.
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 from imdb_rnn.data.splits import Split
@@ -47,6 +48,25 @@ def evaluation_batch_size(batch_size: int) -> int:
     return max(batch_size, EVALUATION_BATCH_SIZE)
 
 
+def make_test_dataset(split: Split, batch_size: int, bucketing: bool = False, padding: str = "pre") -> tf.data.Dataset:
+    """`(tokens, labels)` batches of `split` read as a model is asked about one review: the one rule of
+    evaluation, `Run.predict` and the exported model. A run trained on `maxlen`-wide batches
+    (`bucketing` off) reads `maxlen`-wide batches; a bucketed run reads each review without padding,
+    so a batch holds reviews of one length only (`(batch, length)`; lengths in ascending order), and a
+    review's probability never depends on the others of its batch."""
+    if not bucketing:
+        return make_dataset(split, batch_size, padding=padding)
+    order = np.argsort(split.lengths, kind="stable")
+    lengths = np.maximum(split.lengths[order], 1)  # an empty review is read as its start token, as predict does
+    starts = np.flatnonzero(np.diff(lengths, prepend=-1))  # where each length begins in `order`
+    ends = np.append(starts[1:], len(order))
+    sizes = [
+        min(batch_size, end - first) for start, end in zip(starts, ends) for first in range(start, end, batch_size)
+    ]
+    batches = tf.RaggedTensor.from_row_lengths(order.astype(np.int64), np.asarray(sizes, dtype=np.int64))
+    return _gathered(tf.data.Dataset.from_tensor_slices(batches), split, True, padding, 1)
+
+
 def make_dataset(
     split: Split,
     batch_size: int,
@@ -65,8 +85,6 @@ def make_dataset(
     (unbucketed only) leaves out a last, smaller batch, so that every batch has `batch_size` reviews and
     its size is known before it runs (`keras.distribution` splits each among the processes).
     """
-    x = tf.constant(split.x)
-    y = tf.constant(split.y)
     lengths = tf.constant(split.lengths)
     indices = tf.data.Dataset.range(len(split))
     if shuffle:
@@ -89,6 +107,14 @@ def make_dataset(
         order = tf.argsort(lengths, stable=True)
         batches = tf.data.Dataset.from_tensor_slices(tf.cast(order, tf.int64)).batch(batch_size)
 
+    return _gathered(batches, split, bucketing, padding, bucket_width)
+
+
+def _gathered(batches: tf.data.Dataset, split: Split, bucketing: bool, padding: str, bucket_width: int):
+    """Batches of indices → `(tokens, labels)`, each bucketed batch cut down to its longest review."""
+    x = tf.constant(split.x)
+    y = tf.constant(split.y)
+    lengths = tf.constant(split.lengths)
     maxlen = split.x.shape[1]
 
     def gather(batch: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:

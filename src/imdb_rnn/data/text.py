@@ -1,30 +1,44 @@
 """Raw review text → Keras IMDB token ids, exactly as `keras.datasets.imdb` encodes its reviews.
 
-Keras's `imdb.npz` was made by lower-casing each review, turning the characters
-``!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~`` plus tab and newline into separators, splitting on whitespace
-and replacing each word by its frequency rank in `imdb_word_index.json` (1 = "the"). Apostrophes
-and non-ASCII letters stay inside words ("don't", "naïve"); `<br />` becomes the word "br".
+Keras's `imdb.npz` and `imdb_word_index.json` were made (under Python 2, on UTF-8 bytes) by
+lower-casing the ASCII letters of each review — `"ÁNGELA"` became `"Ángela"`, a word of the index —,
+turning the characters ``!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~`` plus tab and newline into spaces, and
+splitting on the space character only, as `text_to_word_sequence(split=" ")` does: other whitespace
+(U+0085, a no-break space) stays inside a word, and 509 words of the index hold a U+0085. Each word
+became its frequency rank in the word index (1 = "the"). Apostrophes and non-ASCII letters stay inside
+words ("don't", "naïve"); `<br />` becomes the word "br".
+
+The rule is proved by the index itself: tokenized so, the 25,000 training reviews hold exactly its
+88,584 words; with Python 3's Unicode `str.lower` 19 of them (`Ángela`, `itÕs`, …) never occur.
+
 `load_data` then prepends `START` (1), adds `INDEX_FROM` (3) to every rank and maps ids at or above
-`num_words` to `OOV` (2). Words missing from the word index are OOV as well.
+`num_words` to `OOV` (2). A word absent from the word index is dropped, not encoded: OOV is only for
+words the index knows but ranks too low. The index was built from the training reviews, so words seen
+only in test reviews vanish from Keras's test sequences, and from ours. Your own data follows the same
+rule with the word index built from its training texts.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 
 START, OOV, INDEX_FROM = 1, 2, 3  # id 0 is padding
 FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
-_SEPARATORS = str.maketrans({character: " " for character in FILTERS})
+ENCODING = 2  # the rule above; 1 (before 2026-12-02) split on all whitespace and read unknown words as OOV
+_LOWER_AND_SEPARATE = str.maketrans(
+    {**{chr(code): chr(code + 32) for code in range(ord("A"), ord("Z") + 1)}, **dict.fromkeys(FILTERS, " ")}
+)
 
 
 def tokenize(text: str) -> list[str]:
-    """`"Don't <br />stop!"` → `["don't", "br", "stop"]`."""
-    return text.lower().translate(_SEPARATORS).split()
+    """`"Don't <br />stop!"` → `["don't", "br", "stop"]`: ASCII letters lower-cased, the filters turned into
+    spaces, split on spaces only (`"ÉTÉ\\x85OK"` → `["Été\\x85ok"]`)."""
+    return [word for word in text.translate(_LOWER_AND_SEPARATE).split(" ") if word]
 
 
 def build_word_index(texts: Iterable[str]) -> dict[str, int]:
@@ -41,10 +55,11 @@ def load_word_index(path: str | Path) -> dict[str, int]:
         return json.load(file)
 
 
-def encode(text: str, word_index: dict[str, int], num_words: int | None = None) -> np.ndarray:
-    """One review → int32 ids `(1 + words,)`: `[START, rank + 3, ...]`, OOV (2) for rare or unknown words."""
-    ids = [START] + [word_index.get(word, OOV - INDEX_FROM) + INDEX_FROM for word in tokenize(text)]
-    encoded = np.asarray(ids, dtype=np.int32)
+def encode(text: str, word_index: Mapping[str, int], num_words: int | None = None) -> np.ndarray:
+    """One review → int32 ids `(1 + known words,)`: `[START, rank + 3, ...]`; a word absent from
+    `word_index` is dropped, one whose id is `>= num_words` is OOV (2)."""
+    ranks = (word_index.get(word) for word in tokenize(text))
+    encoded = np.asarray([START] + [rank + INDEX_FROM for rank in ranks if rank is not None], dtype=np.int32)
     return limit_vocabulary(encoded, num_words)
 
 

@@ -1,20 +1,24 @@
 """The encoding of a run, kept in its folder (`vocabulary.json`) so raw text can be encoded as its data was.
 
 Training writes the words of its word index whose id fits the run's vocabulary (rank + 3 <
-`num_words`, so about `num_words` words); every other word is out-of-vocabulary in the training data
-too. The word index is Keras's for IMDB, or the one built from the training texts of your own data.
+`num_words`, so about `num_words` words) with their ranks, and the index's other words (`rare_words`),
+which are OOV (2) in the training data too; a word in neither is dropped, as `text.encode` drops it.
+The word index is Keras's for IMDB, or the one built from the training texts of your own data.
 `classes` names the class of each output index. With the run's `config.yaml` (`maxlen`, `padding`,
 `truncating`) that is all prediction and export need, whichever data source trained the run:
 
-    {"num_words": 10000, "word_index": "/data/imdb_word_index.json", "words": {"the": 1, "and": 2, ...},
-     "classes": ["negative", "positive"]}
+    {"encoding": 2, "num_words": 10000, "word_index": "/data/imdb_word_index.json",
+     "words": {"the": 1, "and": 2, ...}, "rare_words": ["aaa", ...], "classes": ["negative", "positive"]}
 
-A run folder from before `classes` was written is an IMDB run: negative, positive.
+A run folder from before `classes` was written is an IMDB run: negative, positive. One from before
+`encoding` (text encoding 1) has no `rare_words`: every word outside `words` is read as OOV, as its
+training read it then, and a warning says so.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,10 +44,21 @@ class Vocabulary:
     words: dict[str, int]
     num_words: int
     classes: tuple[str, ...] = IMDB_CLASSES  # the class of each output index
+    rare_words: tuple[str, ...] | None = ()  # the index's words past num_words (OOV); None: every other word
+
+    def word_ids(self) -> dict[str, int]:
+        """Every word the encoding knows → its id: `rank + 3` for `words`, OOV (2) for `rare_words`."""
+        ids = dict.fromkeys(self.rare_words or (), text.OOV)
+        ids.update((word, rank + text.INDEX_FROM) for word, rank in self.words.items())
+        return ids
 
     def encode(self, texts: Sequence[str], data: DataConfig) -> np.ndarray:
         """Raw reviews → padded ids `(len(texts), data.maxlen)` int32, as `data.load_splits` pads its reviews."""
-        sequences = [text.encode(review, self.words, self.num_words) for review in texts]
+        if self.rare_words is None:  # text encoding 1: unknown words were OOV
+            ranks = defaultdict(lambda: self.num_words, self.words)
+        else:  # a rare word's rank past the vocabulary makes it OOV; an unknown word is dropped
+            ranks = {**dict.fromkeys(self.rare_words, self.num_words), **self.words}
+        sequences = [text.encode(review, ranks, self.num_words) for review in texts]
         return pad(Reviews(sequences, np.zeros(len(sequences), dtype=np.int8)), data).x
 
 
@@ -58,21 +73,23 @@ def save_vocabulary(run: Path, splits: Splits, data: DataConfig) -> Path | None:
     path = run / VOCABULARY_FILE
     classes = list(splits.classes)
     if splits.words is not None:  # your own data: the word index built from its training texts
-        kept = {word: rank for word, rank in splits.words.items() if rank + text.INDEX_FROM < data.num_words}
-        origin = f"built from the training texts of {splits.location}"
-        write_json(path, {"num_words": data.num_words, "word_index": origin, "words": kept, "classes": classes})
-        return path
-    source = splits.word_index
-    if source is None and splits.source == "keras":
-        source = download_word_index(data)
-    if source is None:
-        message = f"no {WORD_INDEX_FILE} for the {splits.source} data of this run: prediction will not work for {run}."
-        warnings.warn(message, ImdbRnnWarning, stacklevel=2)
-        return None
-    word_index = read_word_index(source)
-    kept = sorted((rank, word) for word, rank in word_index.items() if rank + text.INDEX_FROM < data.num_words)
-    words = {w: r for r, w in kept}
-    write_json(path, {"num_words": data.num_words, "word_index": str(source), "words": words, "classes": classes})
+        word_index, origin = splits.words, f"built from the training texts of {splits.location}"
+    else:
+        source = splits.word_index
+        if source is None and splits.source == "keras":
+            source = download_word_index(data)
+        if source is None:
+            message = (
+                f"no {WORD_INDEX_FILE} for the {splits.source} data of this run: prediction will not work for {run}."
+            )
+            warnings.warn(message, ImdbRnnWarning, stacklevel=2)
+            return None
+        word_index, origin = read_word_index(source), str(source)
+    ordered = sorted((rank, word) for word, rank in word_index.items())
+    words = {word: rank for rank, word in ordered if rank + text.INDEX_FROM < data.num_words}
+    rare = [word for rank, word in ordered if rank + text.INDEX_FROM >= data.num_words]
+    content = {"encoding": text.ENCODING, "num_words": data.num_words, "word_index": origin}
+    write_json(path, {**content, "words": words, "rare_words": rare, "classes": classes})
     return path
 
 
@@ -102,4 +119,18 @@ def load_vocabulary(run: Path, data: DataConfig) -> Vocabulary:
             f"{data.num_words} (config.yaml's data.num_words), received words of type {type(words).__name__} "
             f"and num_words {show(num_words)}."
         )
-    return Vocabulary(words, num_words, tuple(classes))
+    if content.get("encoding") is None:
+        warnings.warn(
+            f"{path}: written under text encoding 1 (before words absent from the word index were dropped): "
+            "reading every word outside its vocabulary as OOV, as the run was trained.",
+            ImdbRnnWarning,
+            stacklevel=2,
+        )
+        return Vocabulary(words, num_words, tuple(classes), None)
+    rare = content.get("rare_words")
+    if not isinstance(rare, list) or not all(isinstance(word, str) for word in rare):
+        raise RunError(
+            f"{path}: invalid encoding data: expected `rare_words`, a list of words, received "
+            f"{'a list holding a non-string' if isinstance(rare, list) else show(rare)}."
+        )
+    return Vocabulary(words, num_words, tuple(classes), tuple(rare))

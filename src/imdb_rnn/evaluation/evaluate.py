@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from imdb_rnn.config import Config
-from imdb_rnn.data.pipeline import bucket_width, evaluation_batch_size, make_dataset
+from imdb_rnn.data.pipeline import evaluation_batch_size, make_test_dataset
 from imdb_rnn.data.splits import load_splits
 from imdb_rnn.evaluation import plots
 from imdb_rnn.evaluation.metrics import DEFAULT_THRESHOLD, LABELS, classification_metrics, roc_curve
@@ -83,19 +83,13 @@ def evaluate_model(
     folder: Path | None = None,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> dict[str, Any]:
-    """Evaluates `model` on the test set `config.data` describes (`data.test_limit` included), batched
-    and padded as training evaluated it. With a run `folder`, the result is recorded there too
+    """Evaluates `model` on the test set `config.data` describes (`data.test_limit` included), each review
+    read as `Run.predict` and the exported model read it (`make_test_dataset`), as training's own test did. With a run `folder`, the result is recorded there too
     (see `record_evaluation`)."""
     splits = load_splits(config.data)
     test = splits.test
-    batch_size = evaluation_batch_size(config.train.batch_size)  # as training evaluated it
-    dataset = make_dataset(
-        test,
-        batch_size,
-        bucketing=config.data.bucketing,
-        padding=config.data.padding,
-        bucket_width=bucket_width(config.data.bucket_width, config.train.jit_compile, keras.backend.backend()),
-    )
+    batch_size = evaluation_batch_size(config.train.batch_size)
+    dataset = make_test_dataset(test, batch_size, bucketing=config.data.bucketing, padding=config.data.padding)
     labels, probabilities = predict_dataset(model, dataset)
     if folder is not None:
         return record_evaluation(folder, labels, probabilities, threshold, splits.classes)

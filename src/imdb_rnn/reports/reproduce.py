@@ -16,9 +16,9 @@ from pathlib import Path
 
 from imdb_rnn.config import Config, load_config, read_yaml
 from imdb_rnn.config.pretraining import pretrained_spec
-from imdb_rnn.environment import CHECKOUT, commit, machine
+from imdb_rnn.environment import CHECKOUT, machine
 from imdb_rnn.errors import ConfigError
-from imdb_rnn.files import write_text
+from imdb_rnn.files import read_json_or_none, write_text
 from imdb_rnn.reports.results import (
     SCRATCH,
     merge,
@@ -119,7 +119,7 @@ def command(planned: Planned, overrides: tuple[str, ...] | list[str] = ()) -> st
 
 def record(done: list[tuple[Planned, Outcome]], ledger: Path, overrides: list[str] = ()) -> dict:
     """Adds the completed runs of `done` (and the pretrainings they started from) to the ledger file."""
-    where, head = machine(), commit()
+    where = machine()
     runs, folders = [], {}
     for planned, outcome in done:
         if outcome.state != "completed":
@@ -131,7 +131,6 @@ def record(done: list[tuple[Planned, Outcome]], ledger: Path, overrides: list[st
             planned.config.train.seed,
             command(planned, overrides),
             where,
-            head,
         )
         runs.append({**row, "overrides": " ".join(overrides)} if overrides else row)
         if outcome.config.model.pretrained is not None:
@@ -152,6 +151,17 @@ def goal(name: str, start: str) -> tuple[float | None, str]:
     if name not in GOALS or name == "baseline_bigrams":
         return None, ""
     return PRETRAINED_GOALS.get(name, 0.90), PUBLISHED.get((name, start), "")
+
+
+def read_ledger(path: Path) -> dict:
+    """The ledger file (`docs/RESULTS.json`); a one-line `ConfigError` when it is missing or not a ledger."""
+    content = read_json_or_none(path)
+    if not isinstance(content, dict) or not isinstance(content.get("runs"), list):
+        raise ConfigError(
+            f"{path}: cannot read the ledger: expected a JSON object with a list of `runs`, received "
+            f"{'no such file' if not Path(path).is_file() else 'something else'}."
+        )
+    return {"runs": content["runs"], "pretraining": content.get("pretraining", [])}
 
 
 def write_results(ledger: dict, results: Path, readme: Path | None = None) -> None:

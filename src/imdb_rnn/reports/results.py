@@ -1,21 +1,31 @@
 """The results ledger behind `docs/RESULTS.md`: every run `imdb-rnn reproduce` has measured, kept as
 JSON beside the table (`docs/RESULTS.json`) and merged run by run, so the table keeps the figures of
-earlier sessions and machines while new runs replace the old ones of the same config, start and seed.
+earlier sessions and machines while new runs replace the old ones of the same config, start, seed and
+config hash.
 
-    {"runs": [{"config": "lstm", "start": "word2vec", "seed": 1, "test_accuracy": 0.89, "machine": ...}],
+    {"runs": [{"config": "lstm", "start": "word2vec", "seed": 1, "test_accuracy": 0.89, "machine": ...,
+               "commit": "4b40d37", "dirty": false, "config_hash": "3f1c…", "encoding": 2, "date": ...}],
      "pretraining": [{"name": "word2vec", "folder": ..., "minutes": 3.9, "machine": ...}]}
+
+A row's `commit`, `dirty`, `config_hash` and `encoding` come from the run folder's `provenance.json`
+(`imdb_rnn.runs.provenance`), its `date` from the folder's name: where and when the run was trained,
+not when the ledger was written. Rows are grouped by config, start and config hash, so the seeds of an
+edited config never mix with those of the config before it. Rows of text encoding 1 (before the
+encoding became Keras's own, see `imdb_rnn.data.text`) have no provenance: their `ledger_commit` is the
+commit at which the ledger recorded them, and RESULTS.md marks them until they are measured again.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Iterable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+from imdb_rnn.data import text
 from imdb_rnn.errors import ConfigError
 from imdb_rnn.files import read_json, read_json_or_none, stamp_of, write_json
+from imdb_rnn.runs.provenance import read_provenance
 
 SCRATCH = "scratch"  # the embedding starts at random
 README_BEGIN = "<!-- results table: written by `imdb-rnn reproduce --readme README.md` from docs/RESULTS.json -->"
@@ -23,9 +33,11 @@ README_END = "<!-- end of results table -->"
 Goal = Callable[[str, str], tuple[float | None, str]]  # (config, start) -> (goal or None, published figure)
 
 
-def run_record(run: Path, config_name: str, start: str, seed: int, command: str, machine: str, commit: str) -> dict:
-    """One ledger row from a completed run folder."""
+def run_record(run: Path, config_name: str, start: str, seed: int, command: str, machine: str) -> dict:
+    """One ledger row from a completed run folder (its `metrics.json` and `provenance.json`)."""
     metrics = read_json(run / "metrics.json")
+    provenance = read_provenance(run) or {}
+    stamp = stamp_of(run)
     return {
         "config": config_name,
         "architecture": metrics["architecture"],
@@ -40,8 +52,11 @@ def run_record(run: Path, config_name: str, start: str, seed: int, command: str,
         "parameters": metrics["parameters"],
         "command": command,
         "machine": machine,
-        "date": str(date.today()),
-        "commit": commit,
+        "date": stamp[1].date().isoformat() if stamp else None,
+        "commit": provenance["commit"][:7] if provenance.get("commit") else None,
+        "dirty": provenance.get("dirty"),
+        "config_hash": provenance.get("config_hash"),
+        "encoding": provenance.get("encoding", 1),  # a run folder without provenance predates encoding 2
     }
 
 
@@ -60,6 +75,7 @@ def pretraining_record(folder: Path) -> dict | None:
         "minutes": round(metrics["seconds"] / 60, 1),
         "machine": metrics.get("machine", "unknown"),
         "date": stamp[1].date().isoformat() if stamp else "unknown",
+        "encoding": (read_provenance(Path(folder)) or {}).get("encoding", 1),
     }
 
 
@@ -68,23 +84,38 @@ def merge(ledger: Path, runs: Iterable[dict], pretrainings: Iterable[dict]) -> d
     start and seed; a pretraining, the one of the same folder) and returns the whole ledger."""
     content = read_json_or_none(ledger) if Path(ledger).is_file() else None
     content = content if isinstance(content, dict) else {}
-    by_key = {(r["config"], r["start"], r["seed"]): r for r in content.get("runs", [])}
-    by_key.update({(r["config"], r["start"], r["seed"]): r for r in runs})
+    by_key = {_key(r): r for r in content.get("runs", [])}
+    by_key.update({_key(r): r for r in runs})
     folders = {p["folder"]: p for p in content.get("pretraining", [])}
     folders.update({p["folder"]: p for p in pretrainings})
-    merged = {
-        "runs": sorted(by_key.values(), key=lambda r: (r["config"], r["start"] != SCRATCH, r["start"], r["seed"]))
-    }
+    order = lambda r: (r["config"], r["start"] != SCRATCH, r["start"], r.get("config_hash") or "", r["seed"])  # noqa: E731
+    merged = {"runs": sorted(by_key.values(), key=order)}
     merged["pretraining"] = sorted(folders.values(), key=lambda p: (p["name"], p["folder"]))
     Path(ledger).parent.mkdir(parents=True, exist_ok=True)
     write_json(ledger, merged)
     return merged
 
 
+OLD_ENCODING = "†"  # marks a figure measured under text encoding 1
+ENCODING_NOTE = (
+    f"Figures marked {OLD_ENCODING} were measured under text encoding 1, the project's own before 2026-12-02 "
+    "(Unicode lower-casing, split on every whitespace character, words absent from Keras's word index read as "
+    "OOV); they stand until measured again. Every other figure reads the reviews exactly as Keras's `imdb.npz` "
+    "encodes them (text encoding 2: ASCII lower-casing, split on spaces only, unknown words dropped; "
+    "`src/imdb_rnn/data/text.py`)."
+)
+DUPLICATES_NOTE = (
+    "The dataset's own duplicates: 392 of the 25,000 test review files are byte-identical to a training review "
+    "(123) or to an unlabeled one (269). The classifier figures include the 123 train/test duplicates, as every "
+    "published IMDB figure does; pretraining drops the 123 training and 270 unlabeled files that equal a test "
+    "review (compared by hash)."
+)
+
+
 def results_markdown(ledger: dict[str, list[dict]], goal: Goal) -> str:
-    """`docs/RESULTS.md` from the ledger: a row per (config, start) with mean ± std over its seeds, the
-    pretraining costs, then every run with its command, date and commit. `goal(config, start)` is
-    `(goal or None, published figure)`."""
+    """`docs/RESULTS.md` from the ledger: a row per (config, start, config hash) with mean ± std over its
+    seeds, the pretraining costs, then every run with its command, date, commit and encoding.
+    `goal(config, start)` is `(goal or None, published figure)`."""
     groups = _groups(ledger)
     machines = sorted({r["machine"] for r in ledger["runs"]})
     shrunk = sorted({r["overrides"] for r in ledger["runs"] if r.get("overrides")})
@@ -92,23 +123,28 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Goal) -> str:
         "# Results",
         "",
         "Generated by `imdb-rnn reproduce` from [RESULTS.json](RESULTS.json), the record of every run it measured "
-        "(each run's date, commit and machine are in the last table). Every number is accuracy on the official "
-        "25,000-review test set, of the model of the best epoch by validation accuracy (validation: 20% of the "
-        "training reviews, seeded); no test review is read by validation, tuning or pretraining. Seconds per epoch "
-        "include the validation pass. Machines of the runs: " + "; ".join(machines) + ".",
+        "(each run's date, commit, config hash and machine are in the last table). Every number is accuracy on the "
+        "official 25,000-review test set, of the model of the best epoch by validation accuracy (validation: 20% of "
+        "the training reviews, seeded); no test review is read by validation, tuning or pretraining. Seconds per "
+        "epoch include the validation pass. Machines of the runs: " + "; ".join(machines) + ".",
+        "",
+        ENCODING_NOTE,
+        "",
+        DUPLICATES_NOTE,
         "",
         *([f"**Not full-data results**: runs shrunk with `{'`, `'.join(shrunk)}`.", ""] if shrunk else []),
-        "| config | architecture | embedding starts from | test accuracy (mean ± std) | runs | goal | met | published "
-        "| best epoch | epochs run | s/epoch | parameters |",
-        "|---|---|---|---:|---:|---:|:---:|---|---:|---:|---:|---:|",
+        "| config | architecture | embedding starts from | config hash | test accuracy (mean ± std) | runs | goal "
+        "| met | published | best epoch | epochs run | s/epoch | parameters |",
+        "|---|---|---|---|---:|---:|---:|:---:|---|---:|---:|---:|---:|",
     ]
     missed = []
-    for (name, start), group in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1] != SCRATCH)):
+    ordered = sorted(groups.items(), key=lambda item: (item[0][0], item[0][1] != SCRATCH, item[0][1], item[0][2] or ""))
+    for (name, start, digest), group in ordered:
         target, published = goal(name, start)
         if target is not None and _mean(group) < target:
-            missed.append(f"{name} ({start})")
+            missed.append(f"{name} ({start}{f', {digest[:8]}' if digest else ''})")
         lines.append(
-            f"| `{name}` | {group[0]['architecture']} | {start} | {_accuracy(group)} | {len(group)} "
+            f"| `{name}` | {group[0]['architecture']} | {start} | {_hash(digest)} | {_accuracy(group)} | {len(group)} "
             f"| {_goal_cells(target, _mean(group))} | {published or '-'} "
             f"| {_joined(r['best_epoch'] for r in group)} | {_joined(r['epochs_run'] for r in group)} "
             f"| {statistics.median(r['median_epoch_seconds'] for r in group):.1f} | {group[0]['parameters']:,} |"
@@ -120,25 +156,33 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Goal) -> str:
         lines += ["| pretraining | folder | reviews | words | minutes | machine |", "|---|---|---:|---:|---:|---|"]
         for p in ledger["pretraining"]:
             label = p["name"] if p["name"] == p["method"] else f"{p['name']} ({p['method']})"
+            label += OLD_ENCODING if p.get("encoding", 1) < text.ENCODING else ""
             lines.append(
                 f"| {label} | `{p['folder']}` | {p['reviews']:,} | {p['words']:,} | {p['minutes']} | {p['machine']} |"
             )
-    lines += ["", "Each run, and the command that trains it (with `IMDB_DATA_DIR` pointing at the data):", ""]
-    lines += ["| run | test accuracy | best epoch | epochs run | s/epoch | date | commit | command |"]
-    lines += ["|---|---:|---:|---:|---:|---|---|---|"]
+    lines += ["", "Each run, and the command that trains it (with `IMDB_DATA_DIR` pointing at the data). The commit "]
+    lines[-1] += "is the one the run was trained at (`+dirty`: with uncommitted changes); for rows of encoding 1, "
+    lines[-1] += "which predate provenance, the commit at which the ledger recorded them, in brackets:"
+    lines += [
+        "",
+        "| run | test accuracy | best epoch | epochs run | s/epoch | date | commit | encoding | config hash | command |",
+    ]
+    lines += ["|---|---:|---:|---:|---:|---|---|---:|---|---|"]
     for r in ledger["runs"]:
         lines.append(
             f"| `{r['run']}` | {r['test_accuracy']:.4f} | {r['best_epoch']} | {r['epochs_run']} "
-            f"| {r['median_epoch_seconds']:.1f} | {r['date']} | {r['commit']} | `{r['command']}` |"
+            f"| {r['median_epoch_seconds']:.1f} | {r['date']} | {_commit(r)} | {r.get('encoding', 1)} "
+            f"| {_hash(r.get('config_hash'))} | `{r['command']}` |"
         )
     return "\n".join(lines) + "\n"
 
 
 def summary_table(ledger: dict[str, list[dict]], goal: Goal) -> str:
     """The README's table: a row per config, its test accuracy from scratch and from each pretraining
-    (mean ± std, the number of seeds in brackets), and its goal: the one with pretraining, or for a config
-    without one (the yardstick) its own; met when its best start reaches it."""
-    groups = _groups(ledger)
+    (mean ± std, the number of seeds in brackets; of the newest config hash, marked † under encoding 1), and
+    its goal: the one with pretraining, or for a config without one (the yardstick) its own; met when its
+    best start reaches it."""
+    groups = _latest(_groups(ledger))
     pretrained = [start for _, start in groups if start != SCRATCH]  # the most used first
     starts = [SCRATCH, *sorted(set(pretrained), key=lambda start: (-pretrained.count(start), start))]
     lines = [
@@ -155,6 +199,8 @@ def summary_table(ledger: dict[str, list[dict]], goal: Goal) -> str:
         target = goal(name, judged[0])[0] if judged else None
         best = max((_mean(groups[name, start]) for start in judged), default=0.0)
         lines.append(f"| `{name}` | " + " | ".join(row) + f" | {_goal_cells(target, best)} |")
+    if any(_old_encoding(group) for group in groups.values()):
+        lines += ["", f"{OLD_ENCODING} measured under the old text encoding; see [docs/RESULTS.md](docs/RESULTS.md)."]
     return "\n".join(lines)
 
 
@@ -175,11 +221,31 @@ def with_summary(readme: Path, table: str) -> str:
     return text[: begin + len(README_BEGIN)] + "\n" + table + "\n" + text[end:]
 
 
-def _groups(ledger: dict[str, list[dict]]) -> dict[tuple[str, str], list[dict]]:
-    groups: dict[tuple[str, str], list[dict]] = {}
+def _key(record: dict) -> tuple:
+    """A ledger row's identity: a new run replaces the row of the same config, start, seed and config hash."""
+    return record["config"], record["start"], record["seed"], record.get("config_hash")
+
+
+def _groups(ledger: dict[str, list[dict]]) -> dict[tuple[str, str, str | None], list[dict]]:
+    """The runs of each (config, start, config hash): the seeds of one experiment, never of two."""
+    groups: dict[tuple[str, str, str | None], list[dict]] = {}
     for record in ledger["runs"]:
-        groups.setdefault((record["config"], record["start"]), []).append(record)
+        groups.setdefault((record["config"], record["start"], record.get("config_hash")), []).append(record)
     return groups
+
+
+def _latest(groups: dict[tuple[str, str, str | None], list[dict]]) -> dict[tuple[str, str], list[dict]]:
+    """For each (config, start), its group of the newest encoding, then the newest run: what the README shows."""
+    latest: dict[tuple[str, str], list[dict]] = {}
+    for (name, start, _), group in groups.items():
+        rank = lambda runs: (min(r.get("encoding", 1) for r in runs), max(r["run"] for r in runs))  # noqa: E731
+        if (name, start) not in latest or rank(group) > rank(latest[name, start]):
+            latest[name, start] = group
+    return latest
+
+
+def _old_encoding(group: list[dict]) -> bool:
+    return any(r.get("encoding", 1) < text.ENCODING for r in group)
 
 
 def _mean(group: list[dict]) -> float:
@@ -187,9 +253,19 @@ def _mean(group: list[dict]) -> float:
 
 
 def _accuracy(group: list[dict]) -> str:
-    """`**mean**`, with ` ± std` over two runs or more."""
+    """`**mean**`, with ` ± std` over two runs or more, and † when measured under text encoding 1."""
     spread = f" ± {statistics.stdev(r['test_accuracy'] for r in group):.4f}" if len(group) > 1 else ""
-    return f"**{_mean(group):.4f}**{spread}"
+    return f"**{_mean(group):.4f}**{spread}{OLD_ENCODING if _old_encoding(group) else ''}"
+
+
+def _hash(digest: str | None) -> str:
+    return f"`{digest[:8]}`" if digest else "-"
+
+
+def _commit(record: dict) -> str:
+    if record.get("commit"):
+        return record["commit"] + ("+dirty" if record.get("dirty") else "")
+    return f"({record['ledger_commit']})" if record.get("ledger_commit") else "-"
 
 
 def _goal_cells(target: float | None, accuracy: float) -> str:

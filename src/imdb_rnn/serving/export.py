@@ -10,11 +10,14 @@
 
 The signature (`serve`, also `serving_default` for TensorFlow Serving) takes a batch of strings `(n,)`
 and encodes them as training encoded its reviews (`imdb_rnn.serving.tokenizer` in the graph, then the
-run's `vocabulary.json`: words → ids, start token, truncation, padding). A run trained with length
+run's `vocabulary.json`: words → ids, OOV for the words the index ranks past `num_words`, words it does
+not know dropped, start token, truncation, padding). A run trained with length
 bucketing reads each text without padding, as `Run.predict` does, so the two agree; a run trained on
 `maxlen`-wide batches reads them padded to `maxlen`. `probabilities` has one column per class (for
 two classes `[1 - p, p]`), `labels` is the class of each text (two classes: the second when p > 0.5).
 A text with no words is read as the start token alone, as `Run.predict(..., allow_empty=True)`.
+A second signature, `encode`, gives the ids the model reads: `{"ids": (n, longest) int32, zeros after
+each text's ids, "lengths": (n,) int32}`, truncated to `maxlen`, before any padding of the model's.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from imdb_rnn.runs.run import load_run
 from imdb_rnn.serving import tokenizer
 
 EXPORT_FOLDER = "export"
+DROPPED = -1  # the lookup of a word absent from the word index: dropped, as `text.encode` drops it
 
 
 def export_run(run: str | Path, out: str | Path | None = None) -> Path:
@@ -50,20 +54,29 @@ def export_run(run: str | Path, out: str | Path | None = None) -> Path:
             stacklevel=2,
         )
     vocabulary, data = loaded.vocabulary, loaded.config.data
-    words = [word for word, rank in vocabulary.words.items() if rank + text.INDEX_FROM < vocabulary.num_words]
-    ids = [vocabulary.words[word] + text.INDEX_FROM for word in words]
+    known = vocabulary.word_ids()
     table = tf.lookup.StaticHashTable(
-        tf.lookup.KeyValueTensorInitializer(tf.constant(words, tf.string), tf.constant(ids, tf.int64)),
-        default_value=text.OOV,
+        tf.lookup.KeyValueTensorInitializer(
+            tf.constant(list(known), tf.string), tf.constant(list(known.values()), tf.int64)
+        ),
+        default_value=DROPPED if vocabulary.rare_words is not None else text.OOV,  # None: a run of text encoding 1
     )
     model, classes = loaded.model, tf.constant(list(vocabulary.classes))
     count = len(vocabulary.classes)
 
-    def serve(texts: tf.Tensor) -> dict[str, tf.Tensor]:
+    def ids(texts: tf.Tensor) -> tf.RaggedTensor:  # `text.encode` and truncation: ragged (n, None) int32
         tokens = tf.cast(table.lookup(tokenizer.tokenize(texts)), tf.int32)
+        tokens = tf.ragged.boolean_mask(tokens, tokens != DROPPED)  # words the word index does not know
         starts = tf.fill([tokens.nrows(), 1], text.START)
         tokens = tf.concat([tf.RaggedTensor.from_tensor(starts), tokens], axis=1)
-        tokens = tokens[:, -data.maxlen :] if data.truncating == "pre" else tokens[:, : data.maxlen]
+        return tokens[:, -data.maxlen :] if data.truncating == "pre" else tokens[:, : data.maxlen]
+
+    def encode(texts: tf.Tensor) -> dict[str, tf.Tensor]:
+        tokens = ids(texts)
+        return {"ids": tokens.to_tensor(default_value=0), "lengths": tf.cast(tokens.row_lengths(), tf.int32)}
+
+    def serve(texts: tf.Tensor) -> dict[str, tf.Tensor]:
+        tokens = ids(texts)
         if data.bucketing:
             probabilities = tf.map_fn(
                 lambda row: tf.reshape(model(row[None], training=False), [-1]),
@@ -80,7 +93,9 @@ def export_run(run: str | Path, out: str | Path | None = None) -> Path:
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.track(table)
-    archive.add_endpoint("serve", serve, input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
+    signature = [tf.TensorSpec([None], tf.string, name="texts")]
+    archive.add_endpoint("serve", serve, input_signature=signature)
+    archive.add_endpoint("encode", encode, input_signature=signature)
     archive.write_out(str(out), verbose=False)
     return out
 

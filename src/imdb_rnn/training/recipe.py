@@ -12,7 +12,7 @@ from pathlib import Path
 import keras
 
 from imdb_rnn.config import Config, load_config
-from imdb_rnn.data.pipeline import bucket_width, compiled, evaluation_batch_size, make_dataset
+from imdb_rnn.data.pipeline import bucket_width, compiled, evaluation_batch_size, make_dataset, make_test_dataset
 from imdb_rnn.data.splits import Splits, load_splits
 from imdb_rnn.data.vocabulary import save_vocabulary
 from imdb_rnn.errors import ConfigError, RunError
@@ -114,7 +114,7 @@ def datasets(splits: Splits, config: Config):
     return (
         train,
         make_dataset(splits.validation, evaluation_batch, drop_remainder=full, **options),
-        make_dataset(splits.test, evaluation_batch, **options),
+        make_test_dataset(splits.test, evaluation_batch, config.data.bucketing, config.data.padding),
     )
 
 
