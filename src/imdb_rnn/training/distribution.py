@@ -31,6 +31,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -174,7 +175,11 @@ def multi_worker() -> Iterator[int]:
         keras.distribution.initialize()
     keras.distribution.set_distribution(keras.distribution.DataParallel(devices=jax.devices()))
     try:
-        yield process
+        with warnings.catch_warnings():
+            # Every process's data are full batches of a known count: the input ends early only when a
+            # peer died, whose error follows; Keras's "Your input ran out of data" would mislead.
+            warnings.filterwarnings("ignore", message="Your input ran out of data", category=UserWarning)
+            yield process
     finally:
         keras.distribution.set_distribution(None)
 
