@@ -38,7 +38,7 @@ from imdb_rnn.config import Config, load_config
 from imdb_rnn.data.splits import Splits, load_splits
 from imdb_rnn.environment import commit, machine, versions
 from imdb_rnn.errors import ConfigError, RunError
-from imdb_rnn.files import new_folder, read_json
+from imdb_rnn.files import new_folder, read_json, write_text
 from imdb_rnn.training.callbacks import EpochTimer
 from imdb_rnn.training.recipe import OPTIMIZERS, build, train
 
@@ -218,7 +218,7 @@ def _child(
 
 def save_results(results: list[Result], path: Path) -> None:
     """The results as JSON, for the parent process of `run_backends`."""
-    path.write_text(json.dumps([dataclasses.asdict(result) for result in results]), encoding="utf-8")
+    write_text(path, json.dumps([dataclasses.asdict(result) for result in results]))
 
 
 def table(results: list[Result]) -> str:
@@ -264,10 +264,7 @@ def describe(limit: int | None, epochs: int, repeats: int, backends: list[str] |
 
 def write_report(path: Path, description: str, results: list[Result], started: float) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        f"# Benchmark\n\n{description} ({time.monotonic() - started:.0f} s in all).\n\n{table(results)}\n",
-        encoding="utf-8",
-    )
+    write_text(path, f"# Benchmark\n\n{description} ({time.monotonic() - started:.0f} s in all).\n\n{table(results)}\n")
 
 
 def benchmark(
