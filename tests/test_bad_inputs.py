@@ -237,3 +237,13 @@ def _snapshot(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:
 
 def test_corpus_is_large() -> None:
     assert len(CORPUS) >= 30
+
+
+@pytest.mark.parametrize("source", ["csv", "jsonl", "directory"])
+def test_a_dry_run_of_own_data_that_is_not_there_exits_2(source: str, tmp_path: Path, capsys) -> None:
+    """`--dry-run` says where the data would come from: own data it cannot find is one line, not a KeyError."""
+    missing = tmp_path / "nowhere"
+    argv = ["--config", "lstm", "--set", f"data.source={source}", "--set", f"data.path={missing}", "--dry-run"]
+    assert run_command("train", argv) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and f"data.path={missing}: no such file or folder" in error[0]

@@ -49,14 +49,20 @@ class LabeledTexts:
         return len(self.labels)
 
 
-def read_own_data(data: DataConfig) -> tuple[LabeledTexts, LabeledTexts | None]:
-    """The training texts and the test texts (None when the data has no test part) of `data.path`."""
+def own_data_path(data: DataConfig) -> Path:
+    """`data.path` of your own data; a one-line `DataError` when nothing is there."""
     path = Path(str(data.path)).expanduser()
     if not path.exists():
         raise DataError(
             f"data.path={path}: no such file or folder: expected {LAYOUTS[data.source]}, received a path that "
             "does not exist."
         )
+    return path
+
+
+def read_own_data(data: DataConfig) -> tuple[LabeledTexts, LabeledTexts | None]:
+    """The training texts and the test texts (None when the data has no test part) of `data.path`."""
+    path = own_data_path(data)
     if data.source == "directory":
         return _read_directory(path)
     extension = "." + data.source

@@ -19,6 +19,7 @@ from typing import Any
 import keras
 
 from imdb_rnn.config import Config, find_config, load_config
+from imdb_rnn.data.own import LAYOUTS, own_data_path
 from imdb_rnn.data.sources import locate
 from imdb_rnn.errors import ConfigError, RunFailed, UserError, show
 from imdb_rnn.files import read_json, stamp_of
@@ -146,8 +147,13 @@ def dry_run(configs: list[Config]) -> None:
     """Builds each model, prints its summary, parameter count and where its data would come from."""
     for config in configs:
         model = compile_model(config)
-        location = locate(config.data)
-        where = f"{location.source} from {location.path}" if location.path else f"{location.source}, to be downloaded"
+        if config.data.source in LAYOUTS:  # your own texts
+            where = f"{config.data.source} from {own_data_path(config.data)}"
+        else:
+            location = locate(config.data)
+            where = (
+                f"{location.source} from {location.path}" if location.path else f"{location.source}, to be downloaded"
+            )
         print(f"== {config.name} (seed {config.train.seed})")
         print(summary(model))
         print(f"{config.name}: {model.count_params():,} parameters; data: {where}")
