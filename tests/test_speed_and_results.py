@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from conftest import SMOKE, requires_data, run_command
@@ -46,13 +47,29 @@ def test_benchmark_prints_and_writes_the_three_ways(real_data: Path, tmp_path: P
     assert len(rows) == 3
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
-        assert float(cells[3]) > 0 and 0 <= float(cells[6]) <= 1
+        assert float(cells[3]) > 0 and 0 <= float(cells[7]) <= 1
         if cells[2].startswith("(a)"):
-            assert cells[5] == cells[9] == "1.00" and cells[7] == "+0.00 pts"
-        assert float(cells[3]) >= float(cells[8]) > 0  # the median epoch is never faster than the fastest
+            assert cells[4] == "1.00" and cells[8] == "+0.00 pts"
+        assert float(cells[6]) >= float(cells[3]) > 0  # the median epoch is never faster than the fastest
     assert "200 training reviews" in report.read_text() and "2 repeats" in report.read_text()
     assert rows[0] in out
     assert len(list((folder / "runs").iterdir())) == 4  # (b) and (c), two repeats
+
+    # One statistic for every ratio, said under the table; the raw timings it comes from, in JSON.
+    assert "Ratios: each way's fastest epoch over plain Keras's (a) fastest epoch" in report.read_text()
+    assert "| ÷ (a), fastest epoch |" in report.read_text() and "÷ (a) |" not in report.read_text()
+    timings = json.loads((folder / "timings.json").read_text())
+    assert f"Raw timings: {folder / 'timings.json'}" in out
+    assert timings["kind"] == "epochs" and timings["statistic"] == "fastest epoch"
+    assert timings["command"].startswith("imdb-rnn benchmark --limit 200 --maxlen 40 --epochs 2 --repeats 2")
+    assert timings["commit"] and "CPU cores" in timings["machine"] and timings["versions"]["keras"]
+    assert [result["way"] for result in timings["results"]] == [row.split("|")[3].strip() for row in rows]
+    plain = min(timings["results"][0]["epoch_seconds"])
+    for row, result in zip(rows, timings["results"], strict=True):
+        assert len(result["epoch_seconds"]) == 4  # 2 epochs × 2 repeats, every one kept
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert cells[3] == f"{min(result['epoch_seconds']):.2f}"
+        assert cells[4] == f"{min(result['epoch_seconds']) / plain:.2f}"  # the ratio, from the raw timings
 
 
 @requires_data
@@ -105,7 +122,7 @@ def test_benchmark_times_each_backend_in_its_own_process(real_data: Path, tmp_pa
     (compiled,) = [row for row in rows if "(d) trainer (bucketing, XLA)" in row]  # --jit: TensorFlow only
     assert "tensorflow" in compiled
     tensorflow_plain = next(row for row in rows if "tensorflow" in row and "(a)" in row)
-    assert tensorflow_plain.split("|")[7].strip() == "1.00"  # the baseline: TensorFlow's plain Keras
+    assert tensorflow_plain.split("|")[6].strip() == "1.00"  # the baseline: TensorFlow's plain Keras
     with pytest.raises(SystemExit) as refused:  # argparse: not a backend
         benchmark_main(["--backends", "tensorflow", "nope"])
     assert refused.value.code == 2
@@ -114,20 +131,43 @@ def test_benchmark_times_each_backend_in_its_own_process(real_data: Path, tmp_pa
 def test_a_step_profile_predicts_bucketing_from_its_two_costs() -> None:
     from imdb_rnn.reports.step_profile import Fit, StepProfile, profile_table
 
-    found = StepProfile("cnn_lstm", "tensorflow", 32, 400, 200.0, Fit(10.0, 0.1), Fit(4.0, 0.05))
+    trained = Fit(10.0, 0.1, {200: [30.5, 30.0], 400: [55.0, 50.5]})
+    found = StepProfile("cnn_lstm", "tensorflow", 32, 400, 200.0, trained, Fit(4.0, 0.05), 50.5, [50.5, 51.0])
     assert found.trained.at(400) == 50.0
-    assert found.predicted_ratio == (10 + 0.1 * 200) / 50 and found.floor == 0.5
-    (row,) = [line for line in profile_table([found]).splitlines() if line.startswith("| cnn_lstm")]
-    assert "| 10.0 | 0.100 | 4.0 + 0.050 a token | 400 | 200.0 | 0.60 | 0.50 |" in row
+    assert found.predicted_ratio == (10 + 0.1 * 200) / 50.5 and found.floor == 0.5  # to plain Keras measured
+    assert found.trainer_at_maxlen_ratio == 1.0  # both fastest steps at maxlen: 50.5 ms
+    table = profile_table([found])
+    (row,) = [line for line in table.splitlines() if line.startswith("| cnn_lstm")]
+    assert "| 10.0 | 0.100 | 4.0 + 0.050 a token | 400 | 200.0 | 0.59 | 0.50 | 50.5 | 1.00 |" in row
+    assert "Every figure is the fastest step of interleaved calls" in table
+    assert "| predicted ÷ plain Keras, fastest steps |" in table
 
 
 @requires_data
-def test_benchmark_profiles_a_recipes_train_step(real_data: Path, capsys) -> None:
+def test_benchmark_profiles_a_recipes_train_step(real_data: Path, tmp_path: Path, capsys) -> None:
     argv = ["--profile", "--limit", "200", "--maxlen", "150", "--recipes", "cnn_lstm"]
-    assert benchmark_main(argv) == 0
-    (row,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| cnn_lstm")]
+    assert benchmark_main([*argv, "--output-dir", str(tmp_path / "bench")]) == 0
+    out = capsys.readouterr().out
+    (row,) = [line for line in out.splitlines() if line.startswith("| cnn_lstm")]
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[1] == "tensorflow" and cells[2] == "32" and cells[6] == "150"
     bucketed = float(cells[7])
     assert 0 < bucketed < 150  # the 32 shortest of 200 real reviews are shorter than 150 words
     assert cells[9] == f"{bucketed / 150:.2f}"  # the floor: bucketing's share of the tokens
+
+    # Plain Keras's own step is measured, interleaved with the trainer's; every ratio is of fastest steps.
+    ((folder),) = (tmp_path / "bench").iterdir()
+    assert folder.name.startswith("profile-") and f"Raw timings: {folder / 'timings.json'}" in out
+    timings = json.loads((folder / "timings.json").read_text())
+    assert timings["kind"] == "step profile" and timings["statistic"] == "fastest step"
+    assert (
+        timings["command"]
+        == f"imdb-rnn benchmark --profile --limit 200 --maxlen 150 --recipes cnn_lstm --output-dir {tmp_path / 'bench'}"
+    )
+    assert timings["commit"] and "CPU cores" in timings["machine"]
+    (found,) = timings["results"]
+    plain, at_maxlen = found["plain_keras_steps_ms"], found["trainer_steps_ms"]["150"]
+    assert len(plain) == len(at_maxlen) == 15 and set(found["trainer_steps_ms"]) == {"8", "64", "128", "150"}
+    assert cells[10] == f"{min(plain):.1f}" and cells[11] == f"{min(at_maxlen) / min(plain):.2f}"
+    fit = found["fit"]
+    assert cells[8] == f"{(fit['per_step_ms'] + fit['per_token_ms'] * found['bucketed_width']) / min(plain):.2f}"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import shlex
+import time
 from pathlib import Path
 
 from imdb_rnn.cli.common import Invocation, Parser, positive_int, quiet_tensorflow
@@ -12,6 +15,7 @@ HELP = "time plain Keras vs the trainer vs length bucketing on the same data"
 DESCRIPTION = "Time plain Keras, the trainer and the trainer with length bucketing on the same data."
 RECIPES = ("seed LSTM", "cnn_lstm")  # imdb_rnn.reports.benchmark.RECIPES, named here so --help needs no Keras
 BACKENDS = ("tensorflow", "jax", "torch")  # imdb_rnn.reports.benchmark.BACKENDS
+SETTINGS = ("limit", "epochs", "maxlen", "repeats", "recipes", "backends", "jit", "profile")  # for the record
 
 
 def add_arguments(parser: Parser) -> None:
@@ -37,6 +41,14 @@ def add_arguments(parser: Parser) -> None:
     )
     parser.add_argument("--out", type=Path, help="also write the report here (e.g. docs/BENCHMARK.md)")
     parser.add_argument(
+        "--json",
+        type=Path,
+        metavar="PATH",
+        help="write the raw timings here, with the machine, commit and command (default: timings.json in the "
+        "new benchmark-<timestamp> or profile-<timestamp> folder under --output-dir); commit it beside "
+        "docs/BENCHMARK.md, under docs/benchmarks/, with a table made from it",
+    )
+    parser.add_argument(
         "--backends",
         nargs="+",
         choices=BACKENDS,
@@ -59,15 +71,48 @@ def add_arguments(parser: Parser) -> None:
     parser.add_argument("--results-json", type=Path, help=argparse.SUPPRESS)  # … and where its results go
 
 
+def command_line(args: argparse.Namespace) -> str:
+    """The command that ran this benchmark, as a user would type it again (for the raw timings' record)."""
+    words = ["imdb-rnn", "benchmark"] + (["--profile"] if args.profile else [])
+    words += ["--limit", str(args.limit)] if args.limit else []
+    words += ["--maxlen", str(args.maxlen)] if args.maxlen else []
+    if not args.profile:
+        words += ["--epochs", str(args.epochs), "--repeats", str(args.repeats)]
+        words += ["--backends", *args.backends] if args.backends else []
+        words += ["--jit"] if args.jit else []
+        words += ["--out", str(args.out)] if args.out else []
+    words += ["--recipes", *args.recipes, "--output-dir", str(args.output_dir)]
+    words += ["--json", str(args.json)] if args.json else []
+    return shlex.join(words)
+
+
 def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int:
     quiet_tensorflow()
-    from imdb_rnn.reports.benchmark import benchmark, run_benchmark, save_results, table
+    from imdb_rnn.reports.benchmark import STATISTIC, benchmark, run_benchmark, save_results, table
+    from imdb_rnn.reports.timings import FILE_NAME, record
 
+    started = time.monotonic()
+    settings = {name: value for name, value in vars(args).items() if name in SETTINGS}
+    settings.update(output_dir=str(args.output_dir), out=str(args.out) if args.out else None)
     try:
         if args.profile:
-            from imdb_rnn.reports.step_profile import profile_table, profiles
+            from imdb_rnn.files import new_folder
+            from imdb_rnn.reports.step_profile import STATISTIC as STEP_STATISTIC
+            from imdb_rnn.reports.step_profile import profile_table, profiles, raw
 
-            print(profile_table(profiles(args.recipes, args.limit, args.maxlen)))
+            found = profiles(args.recipes, args.limit, args.maxlen)
+            print(profile_table(found))
+            path = args.json or new_folder(args.output_dir, "profile", what="profile folder") / FILE_NAME
+            record(
+                path,
+                "step profile",
+                command_line(args),
+                STEP_STATISTIC,
+                settings,
+                raw(found),
+                time.monotonic() - started,
+            )
+            print(f"Raw timings: {path}")
             return 0
         if args.results_json is not None:  # one backend's share of `--backends`, for the parent process
             results = run_benchmark(
@@ -86,8 +131,12 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
             args.backends,
             args.jit,
         )
+        path = args.json or reports[0].parent / FILE_NAME
+        raw = [dataclasses.asdict(result) for result in results]
+        record(path, "epochs", command_line(args), STATISTIC, settings, raw, time.monotonic() - started)
     except (UserError, RunFailed) as error:
         return invocation.fail(str(error), error.exit_code)
     print(table(results))
     print(f"Written to {' and '.join(map(str, reports))}")
+    print(f"Raw timings: {path}")
     return 0
