@@ -155,10 +155,16 @@ def poison_weights(monkeypatch: pytest.MonkeyPatch, epoch: int, model_name: str 
 
 CHILD = """
 import os, sys, threading
-import keras
-import numpy as np
+
+from imdb_rnn.cli import main
+from imdb_rnn.cli.common import quiet_tensorflow
 
 hold, final = os.environ.get("IMDB_RNN_TEST_HOLD"), os.environ.get("IMDB_RNN_TEST_FINAL_WEIGHTS")
+if not (hold or final):  # as the command itself, Keras not imported yet (a resume picks the backend)
+    sys.exit(main(sys.argv[1:], prog="imdb-rnn"))
+quiet_tensorflow()  # what the command does before Keras: TensorFlow's start-up notes stay off stderr
+import keras
+import numpy as np
 
 
 class Probe(keras.callbacks.Callback):
@@ -185,8 +191,6 @@ def probed_fit(self, *args, **kwargs):
 
 
 keras.Model.fit = probed_fit
-from imdb_rnn.cli import main
-
 sys.exit(main(sys.argv[1:], prog="imdb-rnn"))
 """
 
