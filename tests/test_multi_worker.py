@@ -66,7 +66,10 @@ def start(
     """`imdb-rnn <arguments>` as process `process` of a two-process cluster (alone for None); stdout to
     `log`, stderr to `log` + `.err`. `hold` and `final_weights`: see `conftest.probed`."""
     program, environment = probed(hold, final_weights)
-    environment.update({key: value for key, value in os.environ.items() if not key.startswith("KERAS_DISTRIBUTION")})
+    # Not this process's TF_CPP_MIN_LOG_LEVEL: importing TensorFlow here set it to 1, which a user's shell does
+    # not, and the child would then print TensorFlow's start-up notes that the command hides (cuInit…).
+    ignored = ("KERAS_DISTRIBUTION", "TF_CPP_MIN_LOG_LEVEL")
+    environment.update({key: value for key, value in os.environ.items() if not key.startswith(ignored)})
     environment["KERAS_BACKEND"] = "jax"
     if process is not None:
         environment.update(
