@@ -29,11 +29,12 @@ pretrain: install  ## make pretrain PRETRAIN=word2vec (or language_model): into 
 compare: install  ## make compare ARGS="--filter architecture=lstm --last 5"
 	$(BIN)/imdb-rnn compare $(ARGS)
 
+TEST_WORKERS ?= 2  # pytest-xdist processes (one a file): a test's TensorFlow work leaves a core half idle
 test: install  ## the default suite (slow tests excluded)
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 test-all: install  ## every test, full-data ones included
-	$(BIN)/python -m pytest -m "" $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "" $(ARGS)
 
 lint: install  ## ruff: lint and format check
 	$(BIN)/ruff check src tests scripts

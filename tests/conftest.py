@@ -33,8 +33,11 @@ SMOKE = [
 
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Encoded-review cache for this test session only (the first real-data test fills it)."""
-    folder = tmp_path_factory.mktemp("cache")
+    """Encoded-review cache for this test session only (the first real-data test fills it), never the
+    user's; `$IMDB_RNN_TEST_CACHE_DIR` names one that test sessions and workers share instead (CI: the
+    archive is tokenized once, not once a worker and session). Cache files are written atomically."""
+    shared = os.environ.get("IMDB_RNN_TEST_CACHE_DIR")
+    folder = Path(shared) if shared else tmp_path_factory.mktemp("cache")
     os.environ["IMDB_RNN_CACHE_DIR"] = str(folder)
     return folder
 

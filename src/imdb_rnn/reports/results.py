@@ -142,7 +142,8 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Goal) -> str:
     for (name, start, digest), group in ordered:
         target, published = goal(name, start)
         if target is not None and _mean(group) < target:
-            missed.append(f"{name} ({start}{f', {digest[:8]}' if digest else ''})")
+            several = sum((name, start) == key[:2] for key in groups) > 1  # name the experiment by its hash
+            missed.append(f"{name} ({start}{f', {digest[:8]}' if digest and several else ''})")
         lines.append(
             f"| `{name}` | {group[0]['architecture']} | {start} | {_hash(digest)} | {_accuracy(group)} | {len(group)} "
             f"| {_goal_cells(target, _mean(group))} | {published or '-'} "
