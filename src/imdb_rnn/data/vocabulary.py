@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import warnings
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,18 +46,21 @@ class Vocabulary:
     classes: tuple[str, ...] = IMDB_CLASSES  # the class of each output index
     rare_words: tuple[str, ...] | None = ()  # the index's words past num_words (OOV); None: every other word
 
+    def ranks(self) -> Mapping[str, int]:
+        """The word index `text.encode` reads: `words` with their ranks, `rare_words` at a rank past the
+        vocabulary (so OOV); under text encoding 1 (`rare_words` None) every other word ranks past it too."""
+        if self.rare_words is None:  # text encoding 1: unknown words were OOV
+            return defaultdict(lambda: self.num_words, self.words)
+        return {**dict.fromkeys(self.rare_words, self.num_words), **self.words}  # an unknown word is dropped
+
     def word_ids(self) -> dict[str, int]:
         """Every word the encoding knows → its id: `rank + 3` for `words`, OOV (2) for `rare_words`."""
-        ids = dict.fromkeys(self.rare_words or (), text.OOV)
-        ids.update((word, rank + text.INDEX_FROM) for word, rank in self.words.items())
-        return ids
+        ids = {word: rank + text.INDEX_FROM for word, rank in self.ranks().items()}
+        return {word: id_ if id_ < self.num_words else text.OOV for word, id_ in ids.items()}
 
     def encode(self, texts: Sequence[str], data: DataConfig) -> np.ndarray:
         """Raw reviews → padded ids `(len(texts), data.maxlen)` int32, as `data.load_splits` pads its reviews."""
-        if self.rare_words is None:  # text encoding 1: unknown words were OOV
-            ranks = defaultdict(lambda: self.num_words, self.words)
-        else:  # a rare word's rank past the vocabulary makes it OOV; an unknown word is dropped
-            ranks = {**dict.fromkeys(self.rare_words, self.num_words), **self.words}
+        ranks = self.ranks()
         sequences = [text.encode(review, ranks, self.num_words) for review in texts]
         return pad(Reviews(sequences, np.zeros(len(sequences), dtype=np.int8)), data).x
 
