@@ -74,6 +74,14 @@ def test_reproduce_measures_each_start_and_merges_later_runs_into_the_results(
     assert rows.count("`lstm`") == 2 and rows.count("`gru`") == 1  # the earlier runs stay in the table
     assert len(json.loads(results.with_suffix(".json").read_text(encoding="utf-8"))["runs"]) == 5
 
+    # On a fresh machine (no run folders), what the ledger holds at the same config hash is not trained again.
+    capsys.readouterr()
+    fresh = ["--output-dir", str(tmp_path / "fresh"), *common[2:]]
+    assert run_command("reproduce", ["--configs", "lstm", "--seeds", "1", "--starts", "scratch", *fresh]) == 0
+    assert not (tmp_path / "fresh").exists()
+    assert "recorded in" in capsys.readouterr().out
+    assert len(json.loads(results.with_suffix(".json").read_text(encoding="utf-8"))["runs"]) == 5
+
 
 def test_the_readmes_results_table_is_the_ledgers() -> None:
     """README.md shows what docs/RESULTS.json holds (`make results` rewrites both)."""

@@ -73,12 +73,17 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
         if args.readme is not None:
             with_summary(args.readme, "")  # a README without its markers is refused before hours of training
         with sigterm_as_interrupt():
-            done = reproduce(paths, tuple(args.seeds), args.output_dir, args.overrides, tuple(args.starts))
-        ledger = record(done, args.results.with_suffix(".json"), args.overrides)
+            ledger_file = args.results.with_suffix(".json")
+            done = reproduce(
+                paths, tuple(args.seeds), args.output_dir, args.overrides, tuple(args.starts), ledger=ledger_file
+            )
+        ledger = record(done, ledger_file, args.overrides)  # runs found completed under --output-dir too
         write_results(ledger, args.results, args.readme)
     except (UserError, RunFailed) as error:
         return invocation.fail(str(error), error.exit_code)
     except KeyboardInterrupt as interrupt:
+        if args.results.with_suffix(".json").is_file():  # the runs recorded before the interruption
+            write_results(read_ledger(args.results.with_suffix(".json")), args.results, args.readme)
         print("Interrupted; run the same command again to go on where it stopped.", file=sys.stderr)
         return getattr(interrupt, "exit_code", 143 if isinstance(interrupt, Terminated) else 130)
     print(f"Written to {args.results}")

@@ -4,9 +4,10 @@ and write `docs/RESULTS.md` from the ledger of every run measured so far (`imdb_
     imdb-rnn reproduce                                   # every config in configs/, seeds 1 2 3, both starts
     imdb-rnn reproduce --configs lstm gru --starts word2vec
 
-It can be stopped and started again: a run whose resolved config matches a completed run folder
-under `--output-dir` is not trained again, and an interrupted or crashed one is resumed (the
-sweep's `reuse`, see `imdb_rnn.training.sweep`). A pretraining the runs start from is reused the same way.
+It can be stopped and started again, on another machine too: a (config, start, seed) that the ledger
+already holds at the same config hash is skipped, each run is recorded as soon as it completes, a run
+whose resolved config matches a completed run folder under `--output-dir` is not trained again, and an
+interrupted or crashed one is resumed (the sweep's `reuse`, see `imdb_rnn.training.sweep`). A pretraining the runs start from is reused the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from imdb_rnn.config import Config, load_config, read_yaml
 from imdb_rnn.config.pretraining import pretrained_spec
+from imdb_rnn.data import text
 from imdb_rnn.environment import CHECKOUT, machine
 from imdb_rnn.errors import ConfigError
 from imdb_rnn.files import read_json_or_none, write_text
@@ -28,6 +30,8 @@ from imdb_rnn.reports.results import (
     summary_table,
     with_summary,
 )
+from imdb_rnn.runs.provenance import config_hash
+from imdb_rnn.training.recipe import resolve_for_backend
 from imdb_rnn.training.sweep import Outcome, run_all
 
 # Goals on the 25,000 test reviews (issues 7 and 12) and the published figures they stand beside.
@@ -102,11 +106,37 @@ def reproduce(
     output_dir: Path = Path("outputs/reproduce"),
     overrides: list[str] = (),
     starts: tuple[str, ...] = (SCRATCH,),
+    ledger: Path | None = None,
 ) -> list[tuple[Planned, Outcome]]:
-    """Trains (or resumes) what is missing, one run after another; returns every (config, start, seed).
-    `overrides` (`section.key=value`) shrink the runs for smoke tests; the results then say so."""
+    """Trains (or resumes) what is missing, one run after another; returns every (config, start, seed)
+    trained or found under `output_dir`. `overrides` (`section.key=value`) shrink the runs for smoke
+    tests; the results then say so.
+
+    With `ledger` (docs/RESULTS.json), a (config, start, seed) the ledger already holds at the same
+    config hash and text encoding is skipped — on a fresh machine too — and each run is added to the
+    ledger as soon as it completes, so an interrupted reproduction loses at most the run in progress."""
     planned = plan(paths, seeds, starts, overrides)
-    return list(zip(planned, run_all([p.config for p in planned], output_dir, reuse=True)))
+    if ledger is not None:
+        known = {_row_key(row) for row in (read_json_or_none(ledger) or {}).get("runs", []) if isinstance(row, dict)}
+        for one in [p for p in planned if _planned_key(p) in known]:
+            print(f"recorded in {ledger}: {one.config.name} from {one.start}, seed {one.config.train.seed}", flush=True)
+        planned = [p for p in planned if _planned_key(p) not in known]
+    by_config = {id(p.config): p for p in planned}
+
+    def after(outcome: Outcome) -> None:
+        if ledger is not None and outcome.state == "completed":
+            record([(by_config[id(outcome.config)], outcome)], ledger, overrides)
+
+    return list(zip(planned, run_all([p.config for p in planned], output_dir, reuse=True, after=after)))
+
+
+def _planned_key(planned: Planned) -> tuple:
+    resolved = resolve_for_backend(planned.config).to_dict()
+    return (planned.config.name, planned.start, planned.config.train.seed, config_hash(resolved), text.ENCODING)
+
+
+def _row_key(row: dict) -> tuple:
+    return (row.get("config"), row.get("start"), row.get("seed"), row.get("config_hash"), row.get("encoding", 1))
 
 
 def command(planned: Planned, overrides: tuple[str, ...] | list[str] = ()) -> str:

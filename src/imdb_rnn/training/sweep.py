@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from collections.abc import Callable
 
 import keras
 
@@ -101,11 +102,16 @@ def find_run(output_dir: Path, config: Config) -> Path | None:
 
 
 def run_all(
-    configs: list[Config], output_dir: str | Path, verbose: int | None = None, reuse: bool = False
+    configs: list[Config],
+    output_dir: str | Path,
+    verbose: int | None = None,
+    reuse: bool = False,
+    after: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
     """Trains each config in turn; failures are recorded and reported, and the sweep goes on.
     Ctrl-C or SIGTERM stops the whole sweep (`RunInterrupted` propagates). With `reuse`, a config's
-    completed run folder under `output_dir` is taken as it is, and an unfinished one resumed."""
+    completed run folder under `output_dir` is taken as it is, and an unfinished one resumed. `after`
+    is called with each outcome as soon as it is known (reproduce records each run at once)."""
     outcomes = []
     for number, config in enumerate(configs, 1):
         label = f"{config.name} (seed {config.train.seed})"
@@ -124,8 +130,10 @@ def run_all(
         except (RunFailed, UserError) as error:
             print(f"warning: {label} failed: {error}", file=sys.stderr, flush=True)
             outcomes.append(Outcome(config, getattr(error, "run", None), "failed", str(error)))
-            continue
-        outcomes.append(Outcome(config, run, "completed"))
+        else:
+            outcomes.append(Outcome(config, run, "completed"))
+        if after is not None:
+            after(outcomes[-1])
     return outcomes
 
 
