@@ -1,69 +1,23 @@
-"""The architectures: a registry of builders, each a Functional model from token ids to class probabilities.
+"""The recurrent architectures: Embedding → recurrent layer(s) → pooling over time → classifier.
 
-Every builder takes `vocab_size` (the data's `num_words`) and `num_classes` (the data's labels, 2 for
-IMDB), then its own keyword parameters. Those
-keyword parameters, with their type hints and defaults, *are* the `model:` section of a config for
-that architecture: `parameters(name)` reads them and the config is checked against them, so a
-builder and its parameters live together.
-
-Inputs are int32 token ids of shape `(batch, time)`; `time` is left open (`None`) so that batches
-padded to different lengths (length bucketing) run through the same model. Outputs: `(batch, 1)`,
-P(positive) — with more than two classes `(batch, num_classes)`, a softmax.
+`simple_rnn`, `lstm`, `gru`, `stacked`, `bidirectional`, `dropout` and `cnn_lstm` (see the module
+docstring of `imdb_rnn.models.registry` for the inputs and outputs every builder shares).
 """
 
 from __future__ import annotations
 
-import inspect
-import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import keras
 from keras import layers
 
-from imdb_rnn.errors import invalid
+from imdb_rnn.models.registry import Builder, classifier, register
 from imdb_rnn.schema import PositiveInt, Rate
-
-Builder = Callable[..., keras.Model]
-ARCHITECTURES: dict[str, Builder] = {}
 
 Cell = Literal["lstm", "gru", "simple_rnn"]
 Pooling = Literal["last", "max", "average", "max_average"]
 CELLS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}
-
-
-def register(name: str) -> Callable[[Builder], Builder]:
-    """Adds a builder to `ARCHITECTURES` under `name`."""
-
-    def add(builder: Builder) -> Builder:
-        ARCHITECTURES[name] = builder
-        return builder
-
-    return add
-
-
-def get(name: str, where: str = "") -> Builder:
-    """The builder registered as `name`; a `ConfigError` listing the valid names otherwise."""
-    if not isinstance(name, str) or name not in ARCHITECTURES:
-        raise invalid(where, "model.architecture", "one of " + ", ".join(ARCHITECTURES), name)
-    return ARCHITECTURES[name]
-
-
-def parameters(name: str) -> dict[str, tuple[Any, Any]]:
-    """`{parameter: (type hint, default)}` for the architecture `name`, in signature order."""
-    builder = get(name)
-    hints = typing.get_type_hints(builder, include_extras=True)
-    return {
-        param.name: (hints[param.name], param.default)
-        for param in inspect.signature(builder).parameters.values()
-        if param.kind is inspect.Parameter.KEYWORD_ONLY
-    }
-
-
-def build_model(architecture: str, params: Mapping[str, Any], vocab_size: int, num_classes: int = 2) -> keras.Model:
-    """Builds `architecture` with `params` (already checked by the config) for `num_classes` classes; see
-    the module docstring."""
-    return get(architecture)(vocab_size, num_classes, **params)
 
 
 def encoder_cell(architecture: str, params: Mapping[str, Any]) -> str | None:
@@ -130,21 +84,6 @@ def _pool(x: keras.KerasTensor, pooling: str) -> keras.KerasTensor:
     return layers.Concatenate()([layers.GlobalMaxPooling1D()(x), layers.GlobalAveragePooling1D()(x)])
 
 
-def _classifier(
-    tokens: keras.KerasTensor, features: keras.KerasTensor, name: str, dropout: float = 0.0, num_classes: int = 2
-) -> keras.Model:
-    """The output layer on `features` `(batch, features)`, in float32 under mixed precision too: with two
-    classes one sigmoid unit, P(second class) `(batch, 1)` (IMDB: P(positive)); with more, a softmax over
-    them `(batch, num_classes)`."""
-    if dropout:
-        features = layers.Dropout(dropout, name="head_dropout")(features)
-    if num_classes == 2:
-        outputs = layers.Dense(1, activation="sigmoid", dtype="float32", name="positive")(features)
-    else:
-        outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="classes")(features)
-    return keras.Model(tokens, outputs, name=name)
-
-
 # Architectures ---------------------------------------------------------------------------------
 
 
@@ -162,7 +101,7 @@ def _single_layer(cell: str, reference: str) -> Builder:
         mask_zero: bool = False,
     ) -> keras.Model:
         tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
-        return _classifier(tokens, _recurrent(cell, units, pooling)(x), cell, head_dropout, num_classes)
+        return classifier(tokens, _recurrent(cell, units, pooling)(x), cell, head_dropout, num_classes)
 
     builder.__name__ = cell
     builder.__doc__ = f"Embedding → {CELLS[cell].__name__} → sigmoid ({reference})."
@@ -193,7 +132,7 @@ def stacked(
     tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
     for _ in range(num_layers - 1):
         x = CELLS[cell](units, return_sequences=True)(x)
-    return _classifier(tokens, _recurrent(cell, units, pooling)(x), "stacked", head_dropout, num_classes)
+    return classifier(tokens, _recurrent(cell, units, pooling)(x), "stacked", head_dropout, num_classes)
 
 
 @register("bidirectional")
@@ -213,7 +152,7 @@ def bidirectional(
     """Embedding → Bidirectional(recurrent layer of `units` each way) → sigmoid (Chollet 6.3)."""
     tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
     x = layers.Bidirectional(CELLS[cell](units, return_sequences=pooling != "last"))(x)
-    return _classifier(tokens, _pool(x, pooling), "bidirectional", head_dropout, num_classes)
+    return classifier(tokens, _pool(x, pooling), "bidirectional", head_dropout, num_classes)
 
 
 @register("dropout")
@@ -239,7 +178,7 @@ def dropout(
     """
     tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
     recurrent = _recurrent(cell, units, pooling, dropout=dropout, recurrent_dropout=recurrent_dropout)
-    return _classifier(tokens, recurrent(x), "dropout", head_dropout, num_classes)
+    return classifier(tokens, recurrent(x), "dropout", head_dropout, num_classes)
 
 
 @register("cnn_lstm")
@@ -266,56 +205,4 @@ def cnn_lstm(
     x = layers.Dropout(dropout)(x)
     x = layers.Conv1D(filters, kernel_size, padding="same", activation="relu")(x)
     x = layers.MaxPooling1D(pool_size, padding="same")(x)
-    return _classifier(tokens, _recurrent(cell, units, pooling)(x), "cnn_lstm", head_dropout, num_classes)
-
-
-# The yardstick ---------------------------------------------------------------------------------
-
-
-@keras.saving.register_keras_serializable(package="imdb_rnn")
-class HashedBigrams(layers.Layer):
-    """Token ids `(batch, time)` → ids of each pair of neighbours `(batch, time - 1)`, int32.
-
-    The pair (a, b) gets `offset + (a * 1_000_003 + b) mod buckets` when both are words (> 0), and 0
-    (padding, masked later) when either is padding. Hashing inside the model keeps it a model of
-    token ids: length bucketing, saving and prediction from raw text need nothing else."""
-
-    def __init__(self, offset: int, buckets: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.offset, self.buckets = int(offset), int(buckets)
-
-    def call(self, tokens: Any) -> Any:
-        first = keras.ops.cast(tokens[:, :-1], "int64")
-        second = keras.ops.cast(tokens[:, 1:], "int64")
-        hashed = (first * 1_000_003 + second) % self.buckets + self.offset
-        both_words = keras.ops.logical_and(first > 0, second > 0)
-        return keras.ops.cast(keras.ops.where(both_words, hashed, 0), "int32")
-
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
-        time = input_shape[1]
-        return (input_shape[0], None if time is None else max(time - 1, 0))
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "offset": self.offset, "buckets": self.buckets}
-
-
-@register("bag_of_ngrams")
-def bag_of_ngrams(
-    vocab_size: int,
-    num_classes: int = 2,
-    *,
-    embedding_dim: PositiveInt = 50,
-    bigram_buckets: PositiveInt = 262_144,
-    head_dropout: Rate = 0.0,
-) -> keras.Model:
-    """Unigram and hashed bigram ids → Embedding → average over the review → sigmoid: the fastText
-    recipe of the keras examples (imdb_fasttext), the linear yardstick every recurrent model is
-    measured against. Padding is masked, so it is not averaged in. `bigram_buckets` rows are added to
-    the `vocab_size` rows of the embedding (2**18 keeps model.keras near 50 MB at 50 dimensions)."""
-    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
-    bigrams = HashedBigrams(vocab_size, bigram_buckets, name="bigrams")(tokens)
-    ids = layers.Concatenate(axis=1, name="unigrams_and_bigrams")([tokens, bigrams])
-    x = layers.Embedding(vocab_size + bigram_buckets, embedding_dim, mask_zero=True, name="embedding")(ids)
-    return _classifier(
-        tokens, layers.GlobalAveragePooling1D(name="average")(x), "bag_of_ngrams", head_dropout, num_classes
-    )
+    return classifier(tokens, _recurrent(cell, units, pooling)(x), "cnn_lstm", head_dropout, num_classes)
