@@ -53,6 +53,7 @@ class TrainConfig:
     batch_size: PositiveInt = 128
     epochs: PositiveInt = 10
     early_stopping: NonNegativeInt | None = None  # patience in epochs on val_accuracy; None: off
+    passes_per_epoch: PositiveInt | None = None  # reads of the training texts an epoch; None: see training.data_size
     seed: NonNegativeInt = 42  # weights, dropout and batch order
     schedule: Literal["constant", "slanted_triangular"] = "constant"  # slanted: ULMFiT's warm-up then decay
     warmup: Annotated[float, Range(0, 1, min_inclusive=False, max_inclusive=False)] = 0.1  # slanted: rising share

@@ -24,6 +24,7 @@ from imdb_rnn.runs import folders, status
 from imdb_rnn.training import distribution, pretrained
 from imdb_rnn.training import records as runs
 from imdb_rnn.training.callbacks import EpochTensorBoard, ResumableEarlyStopping, resumable
+from imdb_rnn.training.data_size import fit_to_data
 from imdb_rnn.training.schedules import SlantedTriangular
 
 STEPS_PER_EXECUTION = 16  # the default batches per call into the train step, on one device
@@ -105,6 +106,8 @@ def datasets(splits: Splits, config: Config):
     train = make_dataset(
         splits.train, config.train.batch_size, shuffle=True, seed=config.train.seed, drop_remainder=full, **options
     )
+    if (config.train.passes_per_epoch or 1) > 1:  # an epoch of few texts reads them more than once
+        train = train.repeat(config.train.passes_per_epoch)
     evaluation_batch = config.train.batch_size if full else evaluation_batch_size(config.train.batch_size)
     if full and len(splits.validation) < evaluation_batch:
         raise ConfigError(
@@ -174,6 +177,8 @@ def _train(
             config = config.replace(model={"pretrained": str(folder)})
     keras.utils.set_random_seed(config.train.seed)
     splits = splits or load_splits(config.data)
+    if resume is None:  # a resumed run reads its passes an epoch from its config.yaml (null: one)
+        config = fit_to_data(config, len(splits.train))
     train_data, validation_data, test_data = datasets(splits, config)
     folder = Path(config.model.pretrained) if config.model.pretrained is not None and resume is None else None
     steps = int(train_data.cardinality())

@@ -29,6 +29,7 @@ from imdb_rnn.runs.lifecycle import (  # the run folder's life, as the recipe ca
     write_config,
 )
 from imdb_rnn.runs.plots import plot_history
+from imdb_rnn.training.learned import check_learned, majority_rate
 
 __all__ = [
     "check_resumable",
@@ -64,7 +65,9 @@ def finish_run(
     test_loss: float,
     test_accuracy: float,
 ) -> dict[str, Any]:
-    """Writes `history.json`, `metrics.json`, `accuracy.png` and `loss.png`; returns the metrics."""
+    """Writes `history.json`, `metrics.json`, `accuracy.png` and `loss.png`; returns the metrics. A run
+    whose best validation accuracy never beat its validation set's majority-class rate warns so, and its
+    metrics say `learned: false` (see `imdb_rnn.training.learned`)."""
     history = from_csv(run / "history.csv")
     write_json(run / "history.json", history)
     best_epoch = int(np.nanargmax(np.array(history["val_accuracy"], dtype=float))) + 1
@@ -77,6 +80,7 @@ def finish_run(
         "test_loss": float(test_loss),
         "best_epoch": best_epoch,
         "best_val_accuracy": history["val_accuracy"][best_epoch - 1],
+        "majority_val_accuracy": majority_rate(splits.validation.y),
         "epochs_run": len(history["epoch"]),
         "parameters": int(parameters),
         "training_seconds": round(sum(history["seconds"]), 3),
@@ -87,6 +91,7 @@ def finish_run(
     }
     if splits.held_out is not None:
         metrics["data"]["test"] = f"{splits.held_out:.0%} of the texts held out (data.test_split, seed data.seed)"
+    metrics["learned"] = check_learned(run, config, metrics["best_val_accuracy"], splits.validation.y)
     write_json(run / "metrics.json", metrics)
     plot_history(history, run.name, run)
     return metrics
