@@ -45,6 +45,15 @@ class RunFailed(Exception):
         self.run = run
 
 
+class RunPruned(Exception):
+    """A run ended early on purpose: a search judged its trial unpromising after an epoch (not a failure).
+    Raised from a callback; the run is then marked `pruned` and `run` is its folder."""
+
+    def __init__(self, message: str, run: object = None) -> None:
+        super().__init__(message)
+        self.run = run
+
+
 class RunInterrupted(KeyboardInterrupt):
     """A run stopped by SIGINT (exit 130) or SIGTERM (exit 143); `run` is its folder (None if not made yet)."""
 

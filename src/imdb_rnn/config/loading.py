@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from imdb_rnn.config.checks import run_checks
-from imdb_rnn.config.reading import Kind, Origin, check_section, find_in_configs, load
+from imdb_rnn.config.reading import Kind, Origin, Setting, check_section, find_in_configs, load
 from imdb_rnn.config.sections import PRETRAINING_KEYS, Config, DataConfig, ModelConfig, TrainConfig
 from imdb_rnn.schema import check, unknown_key
 
@@ -30,8 +30,11 @@ def find_config(name: str | Path) -> Path:
     return find_in_configs(name)
 
 
-def load_config(path: str | Path | None = None, overrides: Sequence[str] = (), name: str | None = None) -> Config:
-    """Reads, merges and checks a config; `path=None` gives the defaults plus `overrides`.
+def load_config(
+    path: str | Path | None = None, overrides: Sequence[str | Setting] = (), name: str | None = None
+) -> Config:
+    """Reads, merges and checks a config; `path=None` gives the defaults plus `overrides` (`--set` texts
+    or `config.reading.Setting`s).
 
     `name` (default: the file's stem, or `default`) names the runs of this config."""
     return load(CLASSIFIER, path, overrides, name)

@@ -38,10 +38,23 @@ class Kind:
     build: Callable[[str, dict[str, dict[str, Any]], Origin, str], Any]
 
 
-def load(kind: Kind, path: str | Path | None = None, overrides: Sequence[str] = (), name: str | None = None) -> Any:
+@dataclass(frozen=True)
+class Setting:
+    """One key set from somewhere other than the config file or `--set`, checked as an override is:
+    `key` is `section.key`, `value` as read from YAML, `where` names its origin in messages (a search
+    space's file, e.g. `configs/search/lstm.yaml`)."""
+
+    key: str
+    value: Any
+    where: str
+
+
+def load(
+    kind: Kind, path: str | Path | None = None, overrides: Sequence[str | Setting] = (), name: str | None = None
+) -> Any:
     """Reads, merges and checks a config of `kind`: its YAML file (found by `find_in_configs`; None: the
-    defaults alone) with the `section.key=value` `overrides` of `--set` on top; `name` (default: the
-    file's stem, or `default`) names its runs."""
+    defaults alone) with the `overrides` on top, in order: `section.key=value` texts of `--set`, or
+    `Setting`s; `name` (default: the file's stem, or `default`) names its runs."""
     where: dict[tuple[str, str], str] = {}
     raw: dict[str, dict[str, Any]] = {}
     source, stem = "defaults", "default"
@@ -58,11 +71,16 @@ def load(kind: Kind, path: str | Path | None = None, overrides: Sequence[str] = 
                 )
             raw.setdefault(str(section), {}).update(values)
     for text in overrides:
-        section, key, value = parse_override(text)
+        if isinstance(text, Setting):
+            section, _, key = text.key.partition(".")
+            value, origin_of_key = text.value, text.where
+        else:
+            section, key, value = parse_override(text)
+            origin_of_key = f"--set {text}"
         if section not in kind.sections:
-            raise unknown_key(f"--set {text}", section, list(kind.sections))
+            raise unknown_key(origin_of_key, section, list(kind.sections))
         raw.setdefault(section, {})[key] = value
-        where[(section, key)] = f"--set {text}"
+        where[(section, key)] = origin_of_key
 
     def origin(section: str, key: str) -> str:
         return where.get((section, key), source)

@@ -1,11 +1,12 @@
 """The state of a run, kept in `<run>/status.json` and updated as the run goes.
 
-    {"state": "running" | "completed" | "failed" | "interrupted", "error": null | "one line",
+    {"state": "running" | "completed" | "failed" | "interrupted" | "pruned", "error": null | "one line",
      "config": "lstm", "backend": "tensorflow", "pid": 1234, "host": "...", "started": "...", "updated": "...",
      "epochs_completed": 3}
 
 A `running` run whose process is gone (killed, machine rebooted) is reported as `crashed` by
-`state_of`; it resumes like an interrupted one.
+`state_of`; it resumes like an interrupted one. A `pruned` run was stopped after an epoch by a search
+that judged its trial unpromising (`imdb-rnn search`): it has its epochs, but no metrics.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from imdb_rnn.errors import RunFailed, RunInterrupted, Terminated, TrainingFailed, UserError
+from imdb_rnn.errors import RunFailed, RunInterrupted, RunPruned, Terminated, TrainingFailed, UserError
 from imdb_rnn.files import read_json_or_none, write_json, write_text
 
 STATUS_FILE = "status.json"
@@ -39,7 +40,7 @@ def update(run: Path, **fields: Any) -> dict[str, Any]:
 
 
 def state_of(run: Path) -> str:
-    """`running`, `completed`, `failed`, `interrupted`, `crashed` (running, process gone) or `unknown`."""
+    """`running`, `completed`, `failed`, `interrupted`, `pruned`, `crashed` (running, process gone) or `unknown`."""
     content = read(run)
     if content is None:
         return "completed" if (Path(run) / "metrics.json").is_file() else "unknown"
@@ -72,8 +73,9 @@ def _now() -> str:
 @contextmanager
 def tracking(run: Path, config_name: str, resumed: bool = False, backend: str | None = None) -> Iterator[None]:
     """Marks the run `running` for the duration of the block, then `completed`, `failed` or
-    `interrupted`. Failures come out as `RunFailed` (with the run folder and one line), interrupts as
-    `RunInterrupted` (exit 130 for SIGINT, 143 for SIGTERM)."""
+    `interrupted` (or `pruned`, when a callback raises `RunPruned`: it comes out again with the run folder).
+    Failures come out as `RunFailed` (with the run folder and one line), interrupts as `RunInterrupted`
+    (exit 130 for SIGINT, 143 for SIGTERM)."""
     fields = {"pid": os.getpid(), "host": socket.gethostname(), "error": None, "config": config_name}
     if backend is not None:  # the Keras backend training it: a resume must use the same one
         fields["backend"] = backend
@@ -85,6 +87,9 @@ def tracking(run: Path, config_name: str, resumed: bool = False, backend: str | 
     except KeyboardInterrupt as interrupt:
         _mark(run, "interrupted", "stopped by SIGTERM" if isinstance(interrupt, Terminated) else "stopped by SIGINT")
         raise RunInterrupted(run, 143 if isinstance(interrupt, Terminated) else 130) from None
+    except RunPruned as pruned:
+        _mark(run, "pruned", str(pruned))
+        raise RunPruned(str(pruned), run) from None
     except (TrainingFailed, UserError) as error:
         _mark(run, "failed", str(error))
         raise RunFailed(run, str(error)) from None

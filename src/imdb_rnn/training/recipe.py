@@ -7,6 +7,7 @@ run, trained = resume(run)             # after a kill: on from the last complete
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import keras
@@ -143,9 +144,16 @@ def train(
     splits: Splits | None = None,
     verbose: int | None = None,
     resume: Path | None = None,
+    *,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    test: bool = True,
 ) -> Path:
     """Trains `config` in a new run folder under `output_dir` (or continues the run folder `resume`)
     and returns the folder.
+
+    `extra_callbacks` run after the run's own, so an epoch is committed before they see it (a search
+    reports it to its trial). `test=False` (a search trial, chosen on validation alone) never predicts
+    the test set: `metrics.json`'s test figures are null and no evaluation is recorded.
 
     `splits` replaces the IMDB data (tests use a synthetic dataset); `verbose` defaults to Keras's
     progress bar in a terminal and one line per epoch otherwise. A failure is raised as `RunFailed`,
@@ -153,10 +161,11 @@ def train(
     multi_worker` every process of the cluster calls this; process 0 writes the run folder and returns
     it, the others return their hidden copy (see `training.distribution`).
     """
+    options = dict(extra_callbacks=extra_callbacks, test=test)
     if config.train.distribution != "multi_worker":
-        return _train(config, Path(output_dir), splits, verbose, resume, process=None)
+        return _train(config, Path(output_dir), splits, verbose, resume, process=None, **options)
     with distribution.multi_worker() as process:
-        return _train(config, Path(output_dir), splits, verbose, resume, process)
+        return _train(config, Path(output_dir), splits, verbose, resume, process, **options)
 
 
 def _train(
@@ -166,6 +175,8 @@ def _train(
     verbose: int | None,
     resume: Path | None,
     process: int | None,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    test: bool = True,
 ) -> Path:
     """`train`, in one process (`process` None) or as the process `process` of a cluster."""
     config = resolve_for_backend(config)  # a run from before data.bucket_width: as it was trained
@@ -194,7 +205,7 @@ def _train(
         else:
             history = runs.start_run(run, config, model)
             save_vocabulary(run, splits, config.data)
-        chosen = callbacks(run, config, history, model)
+        chosen = [*callbacks(run, config, history, model), *extra_callbacks]
         if process is not None:
             chosen.append(distribution.StallGuard(run, config.train.stall_timeout))
         if strategy is not None and config.train.ema:
@@ -208,6 +219,9 @@ def _train(
             verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
         )
         if process:  # a worker: the chief evaluates and writes the run's results
+            return run
+        if not test:  # a search trial: the test set stays unread
+            runs.finish_run(run, config, splits, model.count_params(), None, None)
             return run
         with distribution.one_process():
             best = keras.models.load_model(run / "model.keras", compile=False)

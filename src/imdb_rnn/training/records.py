@@ -62,12 +62,13 @@ def finish_run(
     config: Config,
     splits: Splits,
     parameters: int,
-    test_loss: float,
-    test_accuracy: float,
+    test_loss: float | None,
+    test_accuracy: float | None,
 ) -> dict[str, Any]:
-    """Writes `history.json`, `metrics.json`, `accuracy.png` and `loss.png`; returns the metrics. A run
-    whose best validation accuracy never beat its validation set's majority-class rate warns so, and its
-    metrics say `learned: false` (see `imdb_rnn.training.learned`)."""
+    """Writes `history.json`, `metrics.json`, `accuracy.png` and `loss.png`; returns the metrics. Test
+    figures of None (a search trial, which never reads the test set) are written as null. A run whose best
+    validation accuracy never beat its validation set's majority-class rate warns so, and its metrics say
+    `learned: false` (see `imdb_rnn.training.learned`)."""
     history = from_csv(run / "history.csv")
     write_json(run / "history.json", history)
     best_epoch = int(np.nanargmax(np.array(history["val_accuracy"], dtype=float))) + 1
@@ -76,8 +77,8 @@ def finish_run(
         "config": config.name,
         "architecture": config.model.architecture,
         "backend": keras.backend.backend(),
-        "test_accuracy": float(test_accuracy),
-        "test_loss": float(test_loss),
+        "test_accuracy": None if test_accuracy is None else float(test_accuracy),
+        "test_loss": None if test_loss is None else float(test_loss),
         "best_epoch": best_epoch,
         "best_val_accuracy": history["val_accuracy"][best_epoch - 1],
         "majority_val_accuracy": majority_rate(splits.validation.y),
