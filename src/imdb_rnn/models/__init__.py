@@ -6,7 +6,7 @@ from imdb_rnn.models import recurrent  # first: the recurrent architectures lead
 from imdb_rnn.models import linear
 
 # isort: on
-from imdb_rnn.models.linear import HashedBigrams
+from imdb_rnn.models.linear import HashedBigrams, count_statistics
 from imdb_rnn.models.recurrent import CELLS, encoder_cell, encoder_layers
 from imdb_rnn.models.registry import ARCHITECTURES, build_model, get, parameters, register
 
@@ -15,6 +15,7 @@ __all__ = [
     "CELLS",
     "HashedBigrams",
     "build_model",
+    "count_statistics",
     "encoder_cell",
     "encoder_layers",
     "get",

@@ -19,7 +19,7 @@ from imdb_rnn.data.vocabulary import save_vocabulary
 from imdb_rnn.errors import ConfigError, RunError
 from imdb_rnn.evaluation.evaluate import predict_dataset, record_evaluation
 from imdb_rnn.evaluation.metrics import classification_metrics
-from imdb_rnn.models import build_model
+from imdb_rnn.models import build_model, count_statistics
 from imdb_rnn.pretraining.runs import resolve_pretrained
 from imdb_rnn.runs import folders, status
 from imdb_rnn.training import distribution, pretrained
@@ -122,6 +122,18 @@ def datasets(splits: Splits, config: Config):
     )
 
 
+def counting_dataset(splits: Splits, config: Config):
+    """The training reviews once, in order, as `(token ids, labels)` batches: what `count_statistics` reads
+    (kept apart from the shuffled training pipeline, so counting never shifts its order)."""
+    return make_dataset(
+        splits.train,
+        evaluation_batch_size(config.train.batch_size),
+        bucketing=config.data.bucketing,
+        padding=config.data.padding,
+        bucket_width=config.data.bucket_width,
+    )
+
+
 def callbacks(
     run: Path, config: Config, history: dict[str, list], model: keras.Model
 ) -> list[keras.callbacks.Callback]:
@@ -195,6 +207,8 @@ def _train(
     steps = int(train_data.cardinality())
     with distribution.scope(strategy):  # one device unless train.distribution says
         model = compile_model(config, steps, pretrained_folder=folder, num_classes=len(splits.classes))
+    if resume is None:  # counted weights (NBSVM's naive-Bayes ratios) come from the training reviews
+        count_statistics(model, counting_dataset(splits, config))
 
     run = _run_folder(output_dir, config.name, resume, process)
     with status.tracking(run, config.name, resumed=resume is not None, backend=keras.backend.backend()):
