@@ -41,6 +41,7 @@ SHRUNK = [
     "train.batch_size=16",
     "train.learning_rate=0.02",
     "train.early_stopping=null",
+    "train.passes_per_epoch=1",  # tiny texts, read once an epoch as before (test_small_data tests the default)
 ]
 
 
