@@ -24,7 +24,7 @@ def test_architecture_maps_a_batch_to_probabilities(name: str) -> None:
     assert np.asarray(model(BATCH[:, -7:])).shape == (3, 1)
 
 
-@pytest.mark.parametrize("pooling", ["last", "max", "average", "max_average"])
+@pytest.mark.parametrize("pooling", ["last", "max", "average", "max_average", "concat"])
 @pytest.mark.parametrize("name", ["simple_rnn", "lstm", "gru", "stacked", "bidirectional", "dropout", "cnn_lstm"])
 def test_pooling_options(name: str, pooling: str) -> None:
     config = load_config(None, [f"model.architecture={name}", f"model.pooling={pooling}"])
@@ -37,6 +37,26 @@ def test_masking_ignores_post_padding() -> None:
     model = models.build_model("lstm", config.model.params, 100)
     tokens = np.array([[5, 6, 7, 0, 0, 0]], dtype="int32")
     assert np.allclose(model(tokens), model(tokens[:, :3]), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["gru", "bidirectional"])
+@pytest.mark.parametrize("pooling", ["max", "max_average", "concat"])
+def test_pooling_leaves_masked_padding_out(name: str, pooling: str) -> None:
+    # Keras's GlobalMaxPooling1D takes no mask: padded steps would enter the max.
+    config = load_config(None, [f"model.architecture={name}", "model.mask_zero=true", f"model.pooling={pooling}"])
+    model = models.build_model(name, config.model.params, 100)
+    review = np.array([[5, 6, 7, 8]], dtype="int32")
+    padded = np.concatenate([np.zeros((1, 9), dtype="int32"), review], axis=1)
+    np.testing.assert_allclose(model(padded), model(review), atol=1e-6)
+    unmasked = load_config(None, [f"model.architecture={name}", f"model.pooling={pooling}"]).model.params
+    plain = models.build_model(name, unmasked, 100)
+    plain.set_weights(model.get_weights())
+    assert not np.allclose(plain(padded), plain(review), atol=1e-6)  # what the mask saves
+
+
+def test_concat_pooling_joins_the_last_state_the_max_and_the_average() -> None:
+    model = models.build_model("bidirectional", {"units": 4, "pooling": "concat"}, 100)
+    assert model.get_layer("concat_pooling").output.shape == (None, 3 * 2 * 4)
 
 
 def test_stacked_layers_return_sequences_except_the_last() -> None:

@@ -16,7 +16,7 @@ from imdb_rnn.models.registry import Builder, classifier, register
 from imdb_rnn.schema import PositiveInt, Rate
 
 Cell = Literal["lstm", "gru", "simple_rnn"]
-Pooling = Literal["last", "max", "average", "max_average"]
+Pooling = Literal["last", "max", "average", "max_average", "concat"]  # concat: last state, max and average
 CELLS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}
 
 
@@ -66,7 +66,7 @@ def _embedded_tokens(
 
 def _recurrent(cell: str, units: int, pooling: str = "last", **options: Any) -> Callable:
     """A recurrent layer plus the pooling of its outputs over time into `(batch, features)`."""
-    layer = CELLS[cell](units, return_sequences=pooling != "last", **options)
+    layer = CELLS[cell](units, return_sequences=pooling != "last", return_state=pooling == "concat", **options)
 
     def apply(x: keras.KerasTensor) -> keras.KerasTensor:
         return _pool(layer(x), pooling)
@@ -74,14 +74,49 @@ def _recurrent(cell: str, units: int, pooling: str = "last", **options: Any) -> 
     return apply
 
 
-def _pool(x: keras.KerasTensor, pooling: str) -> keras.KerasTensor:
+def _pool(outputs: Any, pooling: str, directions: int = 1) -> keras.KerasTensor:
+    """`(batch, features)` from a recurrent layer's outputs: its last state (`last`), the max and/or average
+    of its outputs over the time steps the mask keeps, or ULMFiT's concat pooling of all three (`concat`:
+    the layer returned `[sequence, *states]`, `directions` sets of states for a bidirectional layer)."""
     if pooling == "last":
-        return x
+        return outputs
+    if pooling == "concat":
+        sequence, *states = outputs
+        per_direction = len(states) // directions
+        last = [states[i * per_direction] for i in range(directions)]  # each direction's h
+        last = last[0] if directions == 1 else layers.Concatenate(name="last_states")(last)
+        return layers.Concatenate(name="concat_pooling")(
+            [last, MaskedGlobalMaxPooling1D()(sequence), layers.GlobalAveragePooling1D()(sequence)]
+        )
     if pooling == "max":
-        return layers.GlobalMaxPooling1D()(x)
+        return MaskedGlobalMaxPooling1D()(outputs)
     if pooling == "average":
-        return layers.GlobalAveragePooling1D()(x)
-    return layers.Concatenate()([layers.GlobalMaxPooling1D()(x), layers.GlobalAveragePooling1D()(x)])
+        return layers.GlobalAveragePooling1D()(outputs)
+    return layers.Concatenate()([MaskedGlobalMaxPooling1D()(outputs), layers.GlobalAveragePooling1D()(outputs)])
+
+
+@keras.saving.register_keras_serializable(package="imdb_rnn")
+class MaskedGlobalMaxPooling1D(layers.GlobalMaxPooling1D):
+    """`GlobalMaxPooling1D` over the steps the mask keeps, `(batch, time, features)` → `(batch, features)`.
+
+    Keras's own layer takes no mask (keras/src/layers/pooling/global_max_pooling1d.py), so padded steps
+    enter its max; `GlobalAveragePooling1D` does honour the mask. Without a mask (`mask_zero: false`)
+    this is Keras's layer exactly; a review with no unmasked step gets 0s."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        if mask is None:
+            return super().call(inputs)
+        kept = keras.ops.expand_dims(keras.ops.cast(mask, "bool"), -1)
+        lowest = keras.ops.full_like(inputs, -6e4 if keras.backend.standardize_dtype(inputs.dtype) == "float16" else -1e30)
+        pooled = keras.ops.max(keras.ops.where(kept, inputs, lowest), axis=1)
+        return keras.ops.where(keras.ops.any(kept, axis=1), pooled, keras.ops.zeros_like(pooled))
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        return None
 
 
 # Architectures ---------------------------------------------------------------------------------
@@ -151,8 +186,9 @@ def bidirectional(
 ) -> keras.Model:
     """Embedding → Bidirectional(recurrent layer of `units` each way) → sigmoid (Chollet 6.3)."""
     tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
-    x = layers.Bidirectional(CELLS[cell](units, return_sequences=pooling != "last"))(x)
-    return classifier(tokens, _pool(x, pooling), "bidirectional", head_dropout, num_classes)
+    recurrent = CELLS[cell](units, return_sequences=pooling != "last", return_state=pooling == "concat")
+    x = layers.Bidirectional(recurrent)(x)
+    return classifier(tokens, _pool(x, pooling, directions=2), "bidirectional", head_dropout, num_classes)
 
 
 @register("dropout")

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import glob
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 import keras
 
