@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from imdb_rnn import __version__
-from imdb_rnn.cli import benchmark, compare, evaluate, export, predict, pretrain, reproduce, search, train
+from imdb_rnn.cli import benchmark, compare, ensemble, evaluate, export, predict, pretrain, reproduce, search, train
 from imdb_rnn.cli.common import Invocation, Parser, warnings_as_lines
 
 COMMANDS = {
@@ -21,6 +21,7 @@ COMMANDS = {
     "evaluate": evaluate,
     "predict": predict,
     "export": export,
+    "ensemble": ensemble,
     "benchmark": benchmark,
     "reproduce": reproduce,
     "search": search,

@@ -104,10 +104,16 @@ class Run:
     def config(self) -> Config:
         """`config.yaml` loaded and checked as a `Config` (a `ConfigError` if it no longer checks)."""
         from imdb_rnn.config import load_config
+        from imdb_rnn.config.ensemble import is_ensemble, load_ensemble_config
 
         stamp = stamp_of(self.folder)
         name = (status.read(self.folder) or {}).get("config") or (stamp[0] if stamp else self.name)
-        return load_config(self.folder / "config.yaml", name=str(name))
+        try:
+            ensemble = is_ensemble(self.raw_config)  # made by imdb-rnn ensemble: its own kind of config
+        except RunError:
+            ensemble = False  # missing or corrupt: load_config says so
+        load = load_ensemble_config if ensemble else load_config
+        return load(self.folder / "config.yaml", name=str(name))
 
     @cached_property
     def metrics(self) -> dict[str, Any]:
@@ -177,6 +183,7 @@ class Run:
         import keras
 
         import imdb_rnn.models  # noqa: F401 - registers the custom layers (HashedBigrams) that load_model needs
+        import imdb_rnn.models.ensemble  # noqa: F401 - and an ensemble's (MemberInput, WeightedAverage)
 
         path = self.folder / "model.keras"
         if not path.is_file():
