@@ -18,7 +18,7 @@ from imdb_rnn.data.reviews import Reviews
 from imdb_rnn.data.splits import Splits, pad
 from imdb_rnn.errors import ImdbRnnWarning
 from imdb_rnn.runs.provenance import config_hash
-from imdb_rnn.training.data_size import MIN_STEPS_PER_EPOCH, passes_per_epoch
+from imdb_rnn.training.data_size import MIN_STEPS_PER_EPOCH, passes_per_epoch, vocabulary_size
 from imdb_rnn.training.learned import learned, majority_rate
 from imdb_rnn.training.recipe import train
 
@@ -39,6 +39,13 @@ CSV = ["data.source=csv", "data.path=reviews.csv"]
 def test_passes_per_epoch_fit_the_size_of_own_data(overrides: list[str], examples: int, expected: int | None) -> None:
     config = load_config("gru", overrides)
     assert passes_per_epoch(config, examples) == expected
+
+
+def test_the_vocabulary_keeps_the_words_seen_at_least_twice_within_num_words() -> None:
+    counts = [9, 5, 2, 2, 1, 1, 1]  # 4 words seen twice or more: ids 4 to 7
+    assert vocabulary_size(20_000, counts) == 8
+    assert vocabulary_size(6, counts) == 6  # num_words still caps it
+    assert vocabulary_size(20_000, [1, 1]) == 4  # no word kept: start and out-of-vocabulary ids only
 
 
 def test_an_unset_passes_per_epoch_leaves_the_config_hash_of_earlier_runs_alone() -> None:
@@ -113,7 +120,8 @@ def test_own_data_records_its_passes_per_epoch(tmp_path: Path) -> None:
         f"{'good fine' if i % 2 else 'bad poor'} film {i},{'pos' if i % 2 else 'neg'}" for i in range(60)
     ]
     (tmp_path / "reviews.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    config = load_config("gru", [*SMALL, "data.source=csv", f"data.path={tmp_path / 'reviews.csv'}", "train.epochs=1"])
+    csv = ["data.source=csv", f"data.path={tmp_path / 'reviews.csv'}", "data.num_words=100", "train.epochs=1"]
+    config = load_config("gru", [*SMALL, *csv])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ImdbRnnWarning)  # the held-out test set's note
         run = train(config, tmp_path / "runs", verbose=0)
@@ -121,5 +129,9 @@ def test_own_data_records_its_passes_per_epoch(tmp_path: Path) -> None:
     batches = -(-metrics["examples"]["train"] // 25)  # 38 texts after the test and validation sets: 2
     recorded = yaml.safe_load((run / "config.yaml").read_text())["train"]["passes_per_epoch"]
     assert batches < MIN_STEPS_PER_EPOCH and recorded == -(-MIN_STEPS_PER_EPOCH // batches)
+    # 'good fine', 'bad poor' and 'film' occur in many texts, each number in one: the vocabulary keeps 5.
+    assert yaml.safe_load((run / "config.yaml").read_text())["data"]["num_words"] == 4 + 5
+    vocabulary = json.loads((run / "vocabulary.json").read_text())
+    assert vocabulary["num_words"] == 9 and "film" in vocabulary["words"] and "17" not in vocabulary["words"]
     history = json.loads((run / "history.json").read_text())
     assert metrics["epochs_run"] == 1 and len(history["loss"]) == 1

@@ -12,6 +12,7 @@ it, or a `ConfigError` listing the valid names.
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from imdb_rnn.data.own import LabeledTexts, class_names, read_own_data
 from imdb_rnn.data.reviews import Reviews, balanced_indices, balanced_subset
 from imdb_rnn.data.sources import load_reviews
 from imdb_rnn.errors import DataError, ImdbRnnWarning, invalid, show
+from imdb_rnn.training.data_size import vocabulary_size
 
 IMDB_CLASSES = ("negative", "positive")
 
@@ -53,6 +55,7 @@ class Splits:
     classes: tuple[str, ...] = IMDB_CLASSES  # label of each class index; two: a sigmoid predicts the second
     words: dict[str, int] | None = None  # your data: the word index built from its training texts
     held_out: float | None = None  # your data without a test part: the share of it held out as the test set
+    num_words: int | None = None  # your data: the vocabulary size its encoding used (see training.data_size)
 
 
 def pad(reviews: Reviews, data: DataConfig) -> Split:
@@ -136,9 +139,11 @@ def load_own_splits(data: DataConfig) -> Splits:
     chosen = validation_indices(Reviews([], train_labels[train_rows]), data.validation_split, data.seed, False)
     validation_rows, train_rows = train_rows[chosen], np.delete(train_rows, chosen)
     words = text.build_word_index(train.texts[row] for row in train_rows)
+    counts = Counter(word for row in train_rows for word in text.tokenize(train.texts[row]))
+    num_words = vocabulary_size(data.num_words, counts.values())  # words seen once stay out
 
     def encoded(texts: LabeledTexts, rows: np.ndarray, labels: np.ndarray) -> Split:
-        sequences = [text.encode(texts.texts[row], words, data.num_words) for row in rows]
+        sequences = [text.encode(texts.texts[row], words, num_words) for row in rows]
         return pad(Reviews(sequences, labels[rows]), data)
 
     return Splits(
@@ -149,6 +154,7 @@ def load_own_splits(data: DataConfig) -> Splits:
         str(Path(str(data.path)).expanduser()),
         classes=tuple(classes),
         words=words,
+        num_words=num_words,
         held_out=data.test_split if held_out else None,
     )
 

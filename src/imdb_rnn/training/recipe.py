@@ -201,7 +201,7 @@ def _train(
     keras.utils.set_random_seed(config.train.seed)
     splits = splits or load_splits(config.data)
     if resume is None:  # a resumed run reads its passes an epoch from its config.yaml (null: one)
-        config = fit_to_data(config, len(splits.train))
+        config = fit_to_data(config, splits)
     train_data, validation_data, test_data = datasets(splits, config)
     folder = Path(config.model.pretrained) if config.model.pretrained is not None and resume is None else None
     steps = int(train_data.cardinality())
