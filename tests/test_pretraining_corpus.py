@@ -43,7 +43,7 @@ def test_pretraining_reads_training_and_unlabeled_reviews_and_never_a_test_revie
 
 def test_a_folder_without_training_reviews_is_refused(tmp_path: Path) -> None:
     write(tmp_path / "aclImdb" / "test" / "pos" / "0_9.txt", f"{SENTINEL} only test reviews here")
-    with pytest.raises(DataError, match=r"no reviews to pretrain on: expected aclImdb/train/\{pos,neg,unsup\}"):
+    with pytest.raises(DataError, match=r"no reviews to read: expected aclImdb/train/neg/\*\.txt or aclImdb/train/pos"):
         list(pretraining_texts(tmp_path / "aclImdb"))
 
 

@@ -184,6 +184,37 @@ def mirrored_runs_one_step_per_call(config: Config, origin: Origin) -> None:
         )
 
 
+def unlabeled_reviews_are_imdbs(config: Config, origin: Origin) -> None:
+    """Virtual adversarial training and entropy minimisation read aclImdb's 50,000 unlabeled reviews, which
+    only IMDB data has (`imdb_rnn.data.unlabeled`)."""
+    train = config.train
+    key = "virtual_adversarial" if train.virtual_adversarial else "entropy_minimisation"
+    if (train.virtual_adversarial or train.entropy_minimisation) and config.data.source not in ("auto", "aclimdb"):
+        raise ConfigError(
+            f"{origin('train', key)}: `train.{key}` reads aclImdb's unlabeled reviews (train/unsup): expected "
+            f"data.source auto or aclimdb with it, received data.source={show(config.data.source)}."
+        )
+
+
+def mixed_objective_perturbs_an_embedding(config: Config, origin: Origin) -> None:
+    """The mixed objective perturbs the word embeddings (the layer named `embedding`) on one device; NBSVM
+    has none, and under `train.distribution` its custom train step is not mirrored."""
+    train = config.train
+    key = next((k for k in ("adversarial", "virtual_adversarial", "entropy_minimisation") if getattr(train, k)), None)
+    if key is None:
+        return
+    if config.model.architecture == "nbsvm":
+        raise ConfigError(
+            f"{origin('train', key)}: `train.{key}` perturbs word embeddings: expected an architecture with an "
+            f"embedding (every one but nbsvm), received model.architecture={show('nbsvm')}."
+        )
+    if train.distribution != "none":
+        raise ConfigError(
+            f"{origin('train', key)}: `train.{key}` trains on one device: expected train.distribution: none with "
+            f"it, received train.distribution={show(train.distribution)}."
+        )
+
+
 CHECKS = [
     own_data_needs_path,
     pretraining_fits_source,
@@ -195,6 +226,8 @@ CHECKS = [
     pretrained_layers_fit,
     mirrored_needs_equal_widths,
     mirrored_runs_one_step_per_call,
+    unlabeled_reviews_are_imdbs,
+    mixed_objective_perturbs_an_embedding,
 ]
 
 

@@ -54,6 +54,14 @@ class TrainConfig:
     epochs: PositiveInt = 10
     early_stopping: NonNegativeInt | None = None  # patience in epochs on val_accuracy; None: off
     passes_per_epoch: PositiveInt | None = None  # reads of the training texts an epoch; None: see training.data_size
+    # The mixed objective (training.objectives; TensorFlow): perturbation sizes relative to each review's
+    # embedded words, 0: off. adversarial: labeled reviews, against the loss; virtual_adversarial: unlabeled
+    # reviews (aclImdb's train/unsup), against the model's own prediction, weighted by unlabeled_weight.
+    adversarial: Annotated[float, Range(min=0)] = 0.0
+    virtual_adversarial: Annotated[float, Range(min=0)] = 0.0
+    entropy_minimisation: Annotated[float, Range(min=0)] = 0.0  # weight of the unlabeled predictions' entropy
+    unlabeled_weight: PositiveFloat = 1.0
+    unlabeled_batch_size: PositiveInt | None = None  # unlabeled reviews beside each labeled batch; None: batch_size
     seed: NonNegativeInt = 42  # weights, dropout and batch order
     schedule: Literal["constant", "slanted_triangular"] = "constant"  # slanted: ULMFiT's warm-up then decay
     warmup: Annotated[float, Range(0, 1, min_inclusive=False, max_inclusive=False)] = 0.1  # slanted: rising share

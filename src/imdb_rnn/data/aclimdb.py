@@ -24,6 +24,7 @@ from imdb_rnn.progress import progress_bar
 LABELED_REVIEWS = 50_000  # train and test, both classes: the progress bar's total for the full dataset
 LABELED = ("train/neg", "train/pos", "test/neg", "test/pos")
 PRETRAINING = ("train/neg", "train/pos", "train/unsup")  # what pretraining may read: never a test review
+UNLABELED = ("train/unsup",)  # the unlabeled reviews
 
 
 def read_aclimdb(path: Path, word_index_path: Path) -> tuple[Reviews, Reviews]:
@@ -94,19 +95,23 @@ def test_review_hashes(path: Path) -> set[bytes]:
     }
 
 
-def pretraining_texts(path: Path) -> Iterator[tuple[str, str]]:
+def pretraining_texts(path: Path, folders: tuple[str, ...] = PRETRAINING) -> Iterator[tuple[str, str]]:
     """`(member path, text)` of every review pretraining may read — the 25,000 training reviews and the
-    50,000 unlabeled ones of `train/unsup` — from a folder or `.tar.gz` archive, less those byte-identical
-    to a test review (the dataset has 123 such training reviews and 270 unlabeled ones; compared by
-    `test_review_hashes`). A folder with no such review is a `DataError`."""
+    50,000 unlabeled ones of `train/unsup` (or those of `folders` among them: `UNLABELED`, what the mixed
+    objective reads) — from a folder or `.tar.gz` archive, less those byte-identical to a test review (the
+    dataset has 123 such training reviews and 270 unlabeled ones; compared by `test_review_hashes`). A
+    folder with no such review is a `DataError`."""
+    if not set(folders) <= set(PRETRAINING):
+        raise ValueError(f"folders: expected some of {PRETRAINING}, received {folders}")
     count, test_reviews = 0, test_review_hashes(path)
-    for member, raw in _review_files(path, PRETRAINING):
+    for member, raw in _review_files(path, folders):
         if not member.rsplit("/", 1)[-1].startswith("urls_") and hashlib.sha256(raw).digest() not in test_reviews:
             count += 1
             yield member, raw.decode("utf-8", errors="replace")
     if not count:
         raise DataError(
-            f"{path}: no reviews to pretrain on: expected aclImdb/train/{{pos,neg,unsup}}/*.txt, received none there."
+            f"{path}: no reviews to read: expected {' or '.join(f'aclImdb/{folder}/*.txt' for folder in folders)}, "
+            "received none there."
         )
 
 

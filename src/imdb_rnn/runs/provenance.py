@@ -28,13 +28,21 @@ from imdb_rnn.files import read_json_or_none, stamp_of, write_json
 
 PROVENANCE_FILE = "provenance.json"
 REPEAT_KEYS = ("seed", "path")  # what differs between repeats of one experiment, left out of the hash
-# Keys added after the ledger began, left out of the hash while unset, so that earlier runs keep theirs.
-LATER_KEYS = ("passes_per_epoch",)
+# Keys added after the ledger began, left out of the hash while they hold the value that changes nothing
+# (the behaviour of every earlier run), so that earlier runs keep their hash.
+LATER_KEYS = {
+    "passes_per_epoch": None,
+    "adversarial": 0.0,
+    "virtual_adversarial": 0.0,
+    "entropy_minimisation": 0.0,
+    "unlabeled_weight": 1.0,
+    "unlabeled_batch_size": None,
+}
 
 
 def config_hash(resolved: Mapping[str, Any]) -> str:
     """The hex SHA-256 of a resolved config (`{section: {key: value}}`) less `REPEAT_KEYS` (and `LATER_KEYS`
-    while null), with `pretrained` reduced to the pretraining's name (`outputs/pretrain/word2vec-<time>` → `word2vec`)."""
+    while they hold their neutral value), with `pretrained` reduced to the pretraining's name (`outputs/pretrain/word2vec-<time>` → `word2vec`)."""
     kept = {}
     for section, values in resolved.items():
         if not isinstance(values, Mapping):
@@ -43,7 +51,7 @@ def config_hash(resolved: Mapping[str, Any]) -> str:
         kept[section] = {
             key: value
             for key, value in values.items()
-            if key not in REPEAT_KEYS and not (key in LATER_KEYS and value is None)
+            if key not in REPEAT_KEYS and not (key in LATER_KEYS and value == LATER_KEYS[key])
         }
         if kept[section].get("pretrained") is not None:
             pretrained = str(kept[section]["pretrained"])

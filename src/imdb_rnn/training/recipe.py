@@ -15,6 +15,7 @@ import keras
 from imdb_rnn.config import Config, load_config
 from imdb_rnn.data.pipeline import bucket_width, compiled, evaluation_batch_size, make_dataset, make_test_dataset
 from imdb_rnn.data.splits import Splits, load_splits
+from imdb_rnn.data.unlabeled import load_unlabeled
 from imdb_rnn.data.vocabulary import save_vocabulary
 from imdb_rnn.errors import ConfigError, RunError
 from imdb_rnn.evaluation.evaluate import predict_dataset, record_evaluation
@@ -26,6 +27,7 @@ from imdb_rnn.training import distribution, pretrained
 from imdb_rnn.training import records as runs
 from imdb_rnn.training.callbacks import EpochTensorBoard, ResumableEarlyStopping, resumable
 from imdb_rnn.training.data_size import fit_to_data
+from imdb_rnn.training.objectives import MixedObjective, attach, with_unlabeled
 from imdb_rnn.training.schedules import SlantedTriangular
 
 STEPS_PER_EXECUTION = 16  # the default batches per call into the train step, on one device
@@ -203,12 +205,16 @@ def _train(
     if resume is None:  # a resumed run reads its passes an epoch from its config.yaml (null: one)
         config = fit_to_data(config, splits)
     train_data, validation_data, test_data = datasets(splits, config)
+    objective = MixedObjective.of(config)
+    if objective.reads_unlabeled:  # each labeled batch travels with a batch of unlabeled reviews
+        train_data = with_unlabeled(train_data, load_unlabeled(config.data), config)
     folder = Path(config.model.pretrained) if config.model.pretrained is not None and resume is None else None
     steps = int(train_data.cardinality())
     with distribution.scope(strategy):  # one device unless train.distribution says
         model = compile_model(config, steps, pretrained_folder=folder, num_classes=len(splits.classes))
     if resume is None:  # counted weights (NBSVM's naive-Bayes ratios) come from the training reviews
         count_statistics(model, counting_dataset(splits, config))
+    objective_callbacks = attach(model, objective) if objective.active else []
 
     run = _run_folder(output_dir, config.name, resume, process)
     with status.tracking(run, config.name, resumed=resume is not None, backend=keras.backend.backend()):
@@ -219,7 +225,7 @@ def _train(
         else:
             history = runs.start_run(run, config, model)
             save_vocabulary(run, splits, config.data)
-        chosen = [*callbacks(run, config, history, model), *extra_callbacks]
+        chosen = [*callbacks(run, config, history, model), *objective_callbacks, *extra_callbacks]
         if process is not None:
             chosen.append(distribution.StallGuard(run, config.train.stall_timeout))
         if strategy is not None and config.train.ema:
