@@ -1,9 +1,11 @@
-"""The models: a registry of architectures (`registry`), the recurrent ones (`recurrent`) and the
-linear yardsticks (`linear`). Importing the package registers them all."""
+"""The models: a registry of architectures (`registry`), the recurrent ones (`recurrent`), the linear
+yardsticks (`linear`) and the layers of an ensemble (`ensemble`). Importing the package registers them
+all, the Keras layers a saved model names included."""
 
 # isort: off
 from imdb_rnn.models import recurrent  # first: the recurrent architectures lead the registry (and its errors)
 from imdb_rnn.models import linear
+from imdb_rnn.models import ensemble
 
 # isort: on
 from imdb_rnn.models.linear import HashedBigrams, count_statistics
@@ -18,6 +20,7 @@ __all__ = [
     "count_statistics",
     "encoder_cell",
     "encoder_layers",
+    "ensemble",
     "get",
     "linear",
     "parameters",
