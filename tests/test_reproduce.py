@@ -150,3 +150,22 @@ def test_the_ledger_never_mixes_config_hashes_under_one_row(tmp_path: Path) -> N
     assert "Goals not met: lstm (scratch), lstm (scratch, bbbbbbbb)." in text
     table = summary_table(merged, goal)  # the README shows the newest experiment of the newest encoding
     assert "| `lstm` | **0.8000** (1) |" in table and "†" not in table
+
+
+def test_a_start_may_add_a_recipe_that_every_recurrent_config_takes_and_the_yardsticks_do_not() -> None:
+    from imdb_rnn.config import load_config
+    from imdb_rnn.errors import ConfigError
+    from imdb_rnn.reports.reproduce import start_overrides
+
+    extra = start_overrides(load_config("gru"), "scratch+mixed")
+    assert extra == ("train.adversarial=0.02", "train.virtual_adversarial=0.02", "train.entropy_minimisation=1.0")
+    with_vectors = start_overrides(load_config("gru"), "word2vec+mixed")
+    assert with_vectors[0] == "model.pretrained=word2vec" and with_vectors[-3:] == extra
+    config = load_config("gru", list(with_vectors))
+    assert config.train.adversarial == 0.02 and config.model.pretrained == "word2vec"
+    assert start_overrides(load_config("baseline_nbsvm"), "scratch+mixed") is None
+    assert start_overrides(load_config("baseline_nbsvm"), "scratch") == ()
+    with pytest.raises(
+        ConfigError, match="recipe not found: expected a path or one of the configs in configs/recipes/"
+    ):
+        start_overrides(load_config("gru"), "scratch+nope")
