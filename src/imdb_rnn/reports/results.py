@@ -126,7 +126,10 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Goal) -> str:
         "(each run's date, commit, config hash and machine are in the last table). Every number is accuracy on the "
         "official 25,000-review test set, of the model of the best epoch by validation accuracy (validation: 20% of "
         "the training reviews, seeded); no test review is read by validation, tuning or pretraining. Seconds per "
-        "epoch include the validation pass. Machines of the runs: " + "; ".join(machines) + ".",
+        "epoch include the validation pass; minutes a run are its whole training, validation included (runs of "
+        "2026-12-02 shared the 2 cores with other jobs: their times are upper bounds). Machines of the runs: "
+        + "; ".join(machines)
+        + ".",
         "",
         ENCODING_NOTE,
         "",
@@ -134,8 +137,8 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Goal) -> str:
         "",
         *([f"**Not full-data results**: runs shrunk with `{'`, `'.join(shrunk)}`.", ""] if shrunk else []),
         "| config | architecture | embedding starts from | config hash | test accuracy (mean ± std) | runs | goal "
-        "| met | published | best epoch | epochs run | s/epoch | parameters |",
-        "|---|---|---|---|---:|---:|---:|:---:|---|---:|---:|---:|---:|",
+        "| met | published | best epoch | epochs run | s/epoch | min/run | parameters |",
+        "|---|---|---|---|---:|---:|---:|:---:|---|---:|---:|---:|---:|---:|",
     ]
     missed = []
     ordered = sorted(groups.items(), key=lambda item: (item[0][0], item[0][1] != SCRATCH, item[0][1], item[0][2] or ""))
@@ -148,7 +151,8 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Goal) -> str:
             f"| `{name}` | {group[0]['architecture']} | {start} | {_hash(digest)} | {_accuracy(group)} | {len(group)} "
             f"| {_goal_cells(target, _mean(group))} | {published or '-'} "
             f"| {_joined(r['best_epoch'] for r in group)} | {_joined(r['epochs_run'] for r in group)} "
-            f"| {statistics.median(r['median_epoch_seconds'] for r in group):.1f} | {group[0]['parameters']:,} |"
+            f"| {statistics.median(r['median_epoch_seconds'] for r in group):.1f} "
+            f"| {statistics.median(r['training_seconds'] for r in group) / 60:.1f} | {group[0]['parameters']:,} |"
         )
     if missed:
         lines += ["", f"Goals not met: {', '.join(missed)}. What was tried to reach them: [TUNING.md](TUNING.md)."]
@@ -166,13 +170,15 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Goal) -> str:
     lines[-1] += "which predate provenance, the commit at which the ledger recorded them, in brackets:"
     lines += [
         "",
-        "| run | test accuracy | best epoch | epochs run | s/epoch | date | commit | encoding | config hash | command |",
+        "| run | test accuracy | best epoch | epochs run | s/epoch | minutes | date | commit | encoding | config hash "
+        "| command |",
     ]
-    lines += ["|---|---:|---:|---:|---:|---|---|---:|---|---|"]
+    lines += ["|---|---:|---:|---:|---:|---:|---|---|---:|---|---|"]
     for r in ledger["runs"]:
         lines.append(
             f"| `{r['run']}` | {r['test_accuracy']:.4f} | {r['best_epoch']} | {r['epochs_run']} "
-            f"| {r['median_epoch_seconds']:.1f} | {r['date']} | {_commit(r)} | {r.get('encoding', 1)} "
+            f"| {r['median_epoch_seconds']:.1f} | {r['training_seconds'] / 60:.1f} | {r['date']} | {_commit(r)} "
+            f"| {r.get('encoding', 1)} "
             f"| {_hash(r.get('config_hash'))} | `{r['command']}` |"
         )
     return "\n".join(lines) + "\n"
