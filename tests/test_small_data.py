@@ -16,9 +16,10 @@ from imdb_rnn.cli.common import warnings_as_lines
 from imdb_rnn.config import load_config
 from imdb_rnn.data.reviews import Reviews
 from imdb_rnn.data.splits import Splits, pad
+from imdb_rnn.data.text import vocabulary_size
 from imdb_rnn.errors import ImdbRnnWarning
 from imdb_rnn.runs.provenance import config_hash
-from imdb_rnn.training.data_size import MIN_STEPS_PER_EPOCH, passes_per_epoch, vocabulary_size
+from imdb_rnn.training.data_size import MIN_STEPS_PER_EPOCH, passes_per_epoch
 from imdb_rnn.training.learned import learned, majority_rate
 from imdb_rnn.training.recipe import train
 

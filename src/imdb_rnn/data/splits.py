@@ -27,7 +27,6 @@ from imdb_rnn.data.own import LabeledTexts, class_names, read_own_data
 from imdb_rnn.data.reviews import Reviews, balanced_indices, balanced_subset
 from imdb_rnn.data.sources import load_reviews
 from imdb_rnn.errors import DataError, ImdbRnnWarning, invalid, show
-from imdb_rnn.training.data_size import vocabulary_size
 
 IMDB_CLASSES = ("negative", "positive")
 
@@ -55,7 +54,7 @@ class Splits:
     classes: tuple[str, ...] = IMDB_CLASSES  # label of each class index; two: a sigmoid predicts the second
     words: dict[str, int] | None = None  # your data: the word index built from its training texts
     held_out: float | None = None  # your data without a test part: the share of it held out as the test set
-    num_words: int | None = None  # your data: the vocabulary size its encoding used (see training.data_size)
+    num_words: int | None = None  # your data: the vocabulary size its encoding used (see data.text.vocabulary_size)
 
 
 def pad(reviews: Reviews, data: DataConfig) -> Split:
@@ -140,7 +139,7 @@ def load_own_splits(data: DataConfig) -> Splits:
     validation_rows, train_rows = train_rows[chosen], np.delete(train_rows, chosen)
     words = text.build_word_index(train.texts[row] for row in train_rows)
     counts = Counter(word for row in train_rows for word in text.tokenize(train.texts[row]))
-    num_words = vocabulary_size(data.num_words, counts.values())  # words seen once stay out
+    num_words = text.vocabulary_size(data.num_words, counts.values())  # words seen once stay out
 
     def encoded(texts: LabeledTexts, rows: np.ndarray, labels: np.ndarray) -> Split:
         sequences = [text.encode(texts.texts[row], words, num_words) for row in rows]

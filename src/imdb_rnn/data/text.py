@@ -68,3 +68,15 @@ def limit_vocabulary(ids: np.ndarray, num_words: int | None) -> np.ndarray:
     if num_words is None:
         return ids
     return np.where(ids >= num_words, OOV, ids).astype(np.int32, copy=False)
+
+
+MIN_WORD_COUNT = 2  # a word of your data's vocabulary occurs in its training texts at least this often
+RESERVED_IDS = INDEX_FROM + 1  # ids below the first word's: padding 0, start 1, out-of-vocabulary 2, unused 3
+
+
+def vocabulary_size(num_words: int, counts: Iterable[int]) -> int:
+    """`data.num_words` for a vocabulary whose words occur `counts` times in the training texts: at most
+    `num_words`, and no more ids than the words seen at least `MIN_WORD_COUNT` times need (they have
+    the lowest ranks, so ids up to `RESERVED_IDS - 1` + their number)."""
+    frequent = sum(1 for count in counts if count >= MIN_WORD_COUNT)
+    return min(num_words, RESERVED_IDS + frequent)

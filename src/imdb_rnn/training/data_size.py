@@ -14,7 +14,7 @@ their configs resolve as before, and their `data.limit` subsets stay quick smoke
 The vocabulary of your own data is built from its training texts, and `data.num_words` (20,000 in the
 shipped configs) is more than 1,500 reviews hold: a third of their 23,000 distinct words occur once,
 and an embedding row trained on one review can only memorize it. So the vocabulary keeps at most the
-words the training texts hold at least `MIN_WORD_COUNT` times (`vocabulary_size`); a rarer word becomes
+words the training texts hold at least `MIN_WORD_COUNT` times (`data.text.vocabulary_size`); a rarer word becomes
 the out-of-vocabulary id. `data.num_words` in `config.yaml` records the size used. IMDB's vocabulary is
 Keras's word index, of all 25,000 training reviews, and stays as configured.
 """
@@ -22,7 +22,6 @@ Keras's word index, of all 25,000 training reviews, and stays as configured.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from imdb_rnn.config import Config
@@ -32,8 +31,6 @@ if TYPE_CHECKING:  # the data package imports this module
     from imdb_rnn.data.splits import Splits
 
 MIN_STEPS_PER_EPOCH = 100  # about a third of the shipped configs' full-IMDB epoch (313 steps at batch 64)
-MIN_WORD_COUNT = 2  # a word of your data's vocabulary occurs in its training texts at least this often
-RESERVED_IDS = 4  # ids below the first word's: padding 0, start 1, out-of-vocabulary 2, unused 3 (id = rank + 3)
 
 
 def passes_per_epoch(config: Config, train_examples: int) -> int | None:
@@ -46,18 +43,10 @@ def passes_per_epoch(config: Config, train_examples: int) -> int | None:
     return max(1, math.ceil(MIN_STEPS_PER_EPOCH / batches))
 
 
-def vocabulary_size(num_words: int, counts: Iterable[int]) -> int:
-    """`data.num_words` for a vocabulary whose words occur `counts` times in the training texts: at most
-    `num_words`, and no more ids than the words seen at least `MIN_WORD_COUNT` times need (they have
-    the lowest ranks, so ids up to `RESERVED_IDS - 1` + their number)."""
-    frequent = sum(1 for count in counts if count >= MIN_WORD_COUNT)
-    return min(num_words, RESERVED_IDS + frequent)
-
-
 def fit_to_data(config: Config, splits: Splits) -> Config:
     """`config` with the defaults that depend on the size of `splits` resolved, as the run's `config.yaml`
     records them: `train.passes_per_epoch` (see `passes_per_epoch`) and, for your own data,
-    `data.num_words` (the vocabulary size its encoding used, see `vocabulary_size`)."""
+    `data.num_words` (the vocabulary size its encoding used, see `data.text.vocabulary_size`)."""
     passes = passes_per_epoch(config, len(splits.train))
     data = {} if splits.num_words is None else {"num_words": splits.num_words}
     return config.replace(train={"passes_per_epoch": passes}, data=data)
