@@ -111,7 +111,9 @@ class MaskedGlobalMaxPooling1D(layers.GlobalMaxPooling1D):
         if mask is None:
             return super().call(inputs)
         kept = keras.ops.expand_dims(keras.ops.cast(mask, "bool"), -1)
-        lowest = keras.ops.full_like(inputs, -6e4 if keras.backend.standardize_dtype(inputs.dtype) == "float16" else -1e30)
+        lowest = keras.ops.full_like(
+            inputs, -6e4 if keras.backend.standardize_dtype(inputs.dtype) == "float16" else -1e30
+        )
         pooled = keras.ops.max(keras.ops.where(kept, inputs, lowest), axis=1)
         return keras.ops.where(keras.ops.any(kept, axis=1), pooled, keras.ops.zeros_like(pooled))
 
