@@ -59,6 +59,16 @@ CASES = {
         ["train.warmup=0.3", "train.schedule=slanted_triangular"],
         "rising share of the slanted triangular schedule",
     ),
+    "unlabeled_reviews_are_imdbs": (
+        ["data.source=csv", "data.path=reviews.csv", "train.entropy_minimisation=1"],
+        ["data.source=aclimdb", "train.entropy_minimisation=1"],
+        "reads aclImdb's unlabeled reviews",
+    ),
+    "mixed_objective_perturbs_an_embedding": (
+        ["train.distribution=mirrored", "data.bucketing=false", "train.adversarial=0.1"],
+        ["data.bucketing=false", "train.adversarial=0.1"],
+        "trains on one device",
+    ),
     "pretrained_layers_fit": (
         ["model.pretrained=word2vec"],
         ["model.pretrained=word2vec", "model.embedding_dim=64"],
