@@ -277,7 +277,10 @@ def _commit(record: dict) -> str:
 
 def _goal_cells(target: float | None, accuracy: float) -> str:
     """The `goal | met` cells: `-` twice without a goal."""
-    return "- | -" if target is None else f"{target:.2f} | {'yes' if accuracy >= target else 'no'}"
+    if target is None:
+        return "- | -"
+    shown = f"{target:.2f}" if round(target, 2) == target else f"{target:.3f}"  # 0.90, 0.915
+    return f"{shown} | {'yes' if accuracy >= target else 'no'}"
 
 
 def _joined(values: Iterable[Any]) -> str:
