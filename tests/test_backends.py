@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import CONFIGS, PROJECT, TINY_NUM_WORDS
+from conftest import CONFIGS, PROJECT, TINY_NUM_WORDS, small_tables
 from imdb_rnn.errors import RunError
 from imdb_rnn.runs import load_run
 from imdb_rnn.training.recipe import resume
@@ -47,10 +47,12 @@ import json, sys
 import keras
 import imdb_rnn
 corpus, output, *configs = sys.argv[1:]
-overrides = json.loads(sys.stdin.read()) + [f"data.path={corpus}"]
+given = json.loads(sys.stdin.read())
+overrides = given["common"] + [f"data.path={corpus}"]
 runs = {}
 for config in configs:
-    run = imdb_rnn.train(config, overrides=overrides, output_dir=output, verbose=0)
+    extra = given["per_config"].get(config, [])
+    run = imdb_rnn.train(config, overrides=overrides + extra, output_dir=output, verbose=0)
     runs[run.config_name] = {"folder": str(run.folder), "predicted": run.predict(["wonderful superb", "awful dull"]).tolist()}
 print(json.dumps({"backend": keras.backend.backend(), "runs": runs}))
 """
@@ -87,7 +89,8 @@ def trained(request, tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory
     """Every shipped config, trained for an epoch on the tiny corpus under one backend."""
     output = tmp_path_factory.mktemp(f"runs-{request.param}")
     arguments = ["-c", TRAIN_EVERY_CONFIG, str(tiny_corpus), str(output), *map(str, CONFIGS)]
-    result = python(request.param, arguments, json.dumps(TINY))
+    per_config = {str(path): small_tables(path) for path in CONFIGS}
+    result = python(request.param, arguments, json.dumps({"common": TINY, "per_config": per_config}))
     assert result.returncode == 0, result.stderr[-3000:]
     return request.param, json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import CONFIGS, PROJECT, SMOKE, requires_data, run_command, write
+from conftest import CONFIGS, PROJECT, SMOKE, requires_data, run_command, small_tables, write
 from imdb_rnn.config import load_config
 from imdb_rnn.data.reviews import Reviews
 from imdb_rnn.data.splits import Splits, pad
@@ -65,7 +65,7 @@ def check_run_folder(run: Path, config_name: str, epochs: int) -> dict:
 @requires_data
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
 def test_every_config_trains_on_a_real_subset(path: Path, real_data: Path, tmp_path: Path) -> None:
-    config = load_config(path, SMOKE)
+    config = load_config(path, [*SMOKE, *small_tables(path)])
     run = train(config, tmp_path / "outputs", verbose=0)
     metrics = check_run_folder(run, path.stem, epochs=2)
     assert metrics["examples"] == {"train": 160, "validation": 40, "test": 100}
