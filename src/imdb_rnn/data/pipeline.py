@@ -15,9 +15,12 @@ program per shape.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import tensorflow as tf
 
+from imdb_rnn.config import DataConfig
 from imdb_rnn.data.splits import Split
 
 BUCKET_BATCHES = 32  # batches per sorted chunk: more gives tighter padding, fewer gives more randomness
@@ -65,6 +68,11 @@ def make_test_dataset(split: Split, batch_size: int, bucketing: bool = False, pa
     ]
     batches = tf.RaggedTensor.from_row_lengths(order.astype(np.int64), np.asarray(sizes, dtype=np.int64))
     return _gathered(tf.data.Dataset.from_tensor_slices(batches), split, True, padding, 1)
+
+
+def batching(data: DataConfig) -> dict[str, Any]:
+    """`make_dataset`'s batching keywords as `data` sets them: `bucketing`, `padding`, `bucket_width`."""
+    return {"bucketing": data.bucketing, "padding": data.padding, "bucket_width": data.bucket_width}
 
 
 def make_dataset(

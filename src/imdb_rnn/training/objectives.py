@@ -32,7 +32,7 @@ import keras
 import tensorflow as tf
 
 from imdb_rnn.config import Config
-from imdb_rnn.data.pipeline import make_dataset
+from imdb_rnn.data.pipeline import batching, make_dataset
 from imdb_rnn.data.splits import Split
 from imdb_rnn.errors import ConfigError
 
@@ -157,9 +157,7 @@ def with_unlabeled(train: tf.data.Dataset, unlabeled: Split, config: Config) -> 
         config.train.unlabeled_batch_size or config.train.batch_size,
         shuffle=True,
         seed=config.train.seed + 1,
-        bucketing=config.data.bucketing,
-        padding=config.data.padding,
-        bucket_width=config.data.bucket_width,
+        **batching(config.data),
     ).repeat()
     return tf.data.Dataset.zip((train, batches)).map(lambda labeled, other: ((labeled[0], other[0]), labeled[1]))
 

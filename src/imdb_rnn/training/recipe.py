@@ -13,7 +13,14 @@ from pathlib import Path
 import keras
 
 from imdb_rnn.config import Config, load_config
-from imdb_rnn.data.pipeline import bucket_width, compiled, evaluation_batch_size, make_dataset, make_test_dataset
+from imdb_rnn.data.pipeline import (
+    batching,
+    bucket_width,
+    compiled,
+    evaluation_batch_size,
+    make_dataset,
+    make_test_dataset,
+)
 from imdb_rnn.data.splits import Splits, load_splits
 from imdb_rnn.data.unlabeled import load_unlabeled
 from imdb_rnn.data.vocabulary import save_vocabulary
@@ -104,7 +111,7 @@ def datasets(splits: Splits, config: Config):
     """The train (shuffled), validation and test `tf.data` pipelines for `splits`. Under `multi_worker`,
     training and validation batches are all full (a last, smaller one is left out) so that each splits
     evenly among the processes; the test set, evaluated by the chief alone, keeps every review."""
-    options = dict(bucketing=config.data.bucketing, padding=config.data.padding, bucket_width=config.data.bucket_width)
+    options = batching(config.data)
     full = config.train.distribution == "multi_worker"
     train = make_dataset(
         splits.train, config.train.batch_size, shuffle=True, seed=config.train.seed, drop_remainder=full, **options
@@ -127,13 +134,7 @@ def datasets(splits: Splits, config: Config):
 def counting_dataset(splits: Splits, config: Config):
     """The training reviews once, in order, as `(token ids, labels)` batches: what `count_statistics` reads
     (kept apart from the shuffled training pipeline, so counting never shifts its order)."""
-    return make_dataset(
-        splits.train,
-        evaluation_batch_size(config.train.batch_size),
-        bucketing=config.data.bucketing,
-        padding=config.data.padding,
-        bucket_width=config.data.bucket_width,
-    )
+    return make_dataset(splits.train, evaluation_batch_size(config.train.batch_size), **batching(config.data))
 
 
 def callbacks(
