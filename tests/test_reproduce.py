@@ -169,3 +169,78 @@ def test_a_start_may_add_a_recipe_that_every_recurrent_config_takes_and_the_yard
         ConfigError, match="recipe not found: expected a path or one of the configs in configs/recipes/"
     ):
         start_overrides(load_config("gru"), "scratch+nope")
+
+
+def test_reproduce_makes_each_seeds_ensemble_of_its_members_and_records_it_once(
+    tiny_corpus: Path, tmp_path: Path, capsys
+) -> None:
+    """An ensemble of configs/ensembles/ (here a tiny one): its members' runs are trained as rows of their
+    own, then one ensemble a seed of that seed's runs, recorded with start `ensemble` and its goal; run
+    again, nothing is trained or made again. The ledger's hash of it changes with a member's config."""
+    bigrams = write(tmp_path / "bigrams.yaml", (PROJECT / "configs" / "baseline_bigrams.yaml").read_text())
+    bigrams.write_text(bigrams.read_text().replace("1048576", "4096"))
+    spec = write(
+        tmp_path / "pair.yaml",
+        f"members:\n  - {{config: gru, start: scratch}}\n  - {{config: {bigrams}}}\nweights: validation\n",
+    )
+    results, output = tmp_path / "docs" / "RESULTS.md", tmp_path / "runs"
+    tiny = [
+        item for item in TINY_OVERRIDES if not item.startswith(("model.units", "model.word_dropout"))
+    ]  # both members take the rest
+    sets = [*tiny, f"data.path={tiny_corpus}", "train.epochs=1"]
+    argv = ["--ensembles", str(spec), "--seeds", "1", "2", "--output-dir", str(output), "--results", str(results)]
+    argv += [arg for item in sets for arg in ("--set", item)]
+    assert run_command("reproduce", argv) == 0
+    ledger = json.loads(results.with_suffix(".json").read_text(encoding="utf-8"))
+    assert sorted((r["config"], r["start"], r["seed"]) for r in ledger["runs"]) == [
+        ("bigrams", "scratch", 1),
+        ("bigrams", "scratch", 2),
+        ("gru", "scratch", 1),
+        ("gru", "scratch", 2),
+        ("pair", "ensemble", 1),
+        ("pair", "ensemble", 2),
+    ]
+    for seed in (1, 2):
+        (row,) = [r for r in ledger["runs"] if r["start"] == "ensemble" and r["seed"] == seed]
+        members = sorted(r["run"] for r in ledger["runs"] if r["start"] == "scratch" and r["seed"] == seed)
+        assert sorted(row["members"]) == members and row["architecture"] == "ensemble"
+        metrics = json.loads((output / row["run"] / "metrics.json").read_text(encoding="utf-8"))
+        assert row["test_accuracy"] == metrics["test_accuracy"] and metrics["ensemble"]["weighting"] == "validation"
+        assert sorted(Path(m["run"]).name for m in metrics["ensemble"]["members"]) == members
+        costs = [json.loads((output / m / "metrics.json").read_text())["training_seconds"] for m in members]
+        assert row["training_seconds"] == pytest.approx(sum(costs))
+    text = results.read_text(encoding="utf-8")
+    (line,) = [line for line in text.splitlines() if line.startswith("| `pair` | ensemble | ensemble |")]
+    assert "| 0.935 |" in line and "| -, - |" in line  # the goal; no best epoch
+    assert "--ensembles pair --seeds 2`" in text
+
+    capsys.readouterr()
+    folders = sorted(output.iterdir())
+    assert run_command("reproduce", argv) == 0
+    assert sorted(output.iterdir()) == folders  # nothing trained or made again
+    assert "ensemble pair, seed 2" in capsys.readouterr().out
+
+    spec.write_text(spec.read_text().replace("validation", "equal"))  # another ensemble: a new row, its runs reused
+    assert run_command("reproduce", [*argv[:3], "1", *argv[4:]]) == 0
+    ledger = json.loads(results.with_suffix(".json").read_text(encoding="utf-8"))
+    assert len({r["config_hash"] for r in ledger["runs"] if r["start"] == "ensemble"}) == 2
+    assert len([f for f in output.iterdir() if f.name.startswith("gru")]) == 2  # the members were not trained again
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("members: [{config: gru}]\n", "expected a list of at least two"),
+        ("members: [{config: gru}, {config: lstm, stat: scratch}]\n", "invalid member 2"),
+        ("members: [{config: gru}, {config: lstm}]\nweights: best\n", "`weights`: expected equal or validation"),
+        ("members: [{config: gru}, {config: lstm}]\nweighs: equal\n", "unknown key `weighs`"),
+        ("members: [{config: gru}, {config: baseline_nbsvm, start: word2vec}]\n", "that baseline_nbsvm does not take"),
+    ],
+)
+def test_a_bad_ensemble_file_is_one_line_naming_it(tmp_path: Path, capsys, content: str, expected: str) -> None:
+    spec = write(tmp_path / "bad.yaml", content)
+    argv = ["--ensembles", str(spec), "--output-dir", str(tmp_path / "runs"), "--results", str(tmp_path / "R.md")]
+    assert run_command("reproduce", argv) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and str(spec) in error and expected in error, error
+    assert not (tmp_path / "runs").exists()

@@ -21,9 +21,16 @@ def add_arguments(parser: Parser) -> None:
     parser.add_argument(
         "--configs",
         nargs="+",
-        default=["configs/*.yaml"],
         metavar="CONFIG",
-        help="configs, names or globs (default: configs/*.yaml)",
+        help="configs, names or globs (default: configs/*.yaml, or none with --ensembles)",
+    )
+    parser.add_argument(
+        "--ensembles",
+        nargs="+",
+        default=[],
+        metavar="ENSEMBLE",
+        help="ensembles of configs/ensembles/ (e.g. lstm_nbsvm): each seed's member runs, trained or found, "
+        "and their ensemble (weights chosen on validation)",
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3], help="seeds (default: 1 2 3)")
     parser.add_argument(
@@ -60,6 +67,7 @@ def add_arguments(parser: Parser) -> None:
 
 def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int:
     quiet_tensorflow()
+    from imdb_rnn.reports.ensembles import load_spec
     from imdb_rnn.reports.reproduce import read_ledger, record, reproduce, write_results
     from imdb_rnn.reports.results import with_summary
     from imdb_rnn.training.sweep import expand
@@ -69,13 +77,21 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
             write_results(read_ledger(args.results.with_suffix(".json")), args.results, args.readme)
             print(f"Written to {args.results}")
             return 0
-        paths = expand(args.configs)
+        ensembles = tuple(load_spec(name) for name in args.ensembles)
+        configs = args.configs if args.configs is not None else [] if ensembles else ["configs/*.yaml"]
+        paths = expand(configs) if configs else []
         if args.readme is not None:
             with_summary(args.readme, "")  # a README without its markers is refused before hours of training
         with sigterm_as_interrupt():
             ledger_file = args.results.with_suffix(".json")
             done = reproduce(
-                paths, tuple(args.seeds), args.output_dir, args.overrides, tuple(args.starts), ledger=ledger_file
+                paths,
+                tuple(args.seeds),
+                args.output_dir,
+                args.overrides,
+                tuple(args.starts),
+                ledger=ledger_file,
+                ensembles=ensembles,
             )
         ledger = record(done, ledger_file, args.overrides)  # runs found completed under --output-dir too
         write_results(ledger, args.results, args.readme)

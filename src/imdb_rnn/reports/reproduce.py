@@ -23,6 +23,7 @@ from imdb_rnn.data import text
 from imdb_rnn.environment import CHECKOUT, machine
 from imdb_rnn.errors import ConfigError
 from imdb_rnn.files import read_json_or_none, write_text
+from imdb_rnn.reports.ensembles import ENSEMBLE, EnsembleSpec, ensemble_record, find_or_make, spec_hash
 from imdb_rnn.reports.results import (
     SCRATCH,
     merge,
@@ -57,6 +58,7 @@ PUBLISHED = {  # (config, start): the published figure of that kind of start
     ("lstm", "recipe"): "0.9409 (Miyato et al. 2017, VAT); 0.9568 (Sachan et al. 2019, BiLSTM, mixed objective)",
     ("best", "recipe"): "0.9276 (Dai & Le 2015, SA-LSTM, for the 0.93 goal)",
 }
+ENSEMBLE_GOAL = (0.935, "0.9257 (Mesnil et al. 2014: NBSVM, paragraph vectors and an RNN language model)")
 RECIPE_GOALS = {"simple_rnn": 0.89, "best": 0.93}  # issue 23; 0.91 for the other recurrent configs
 YARDSTICKS = ("bag_of_ngrams", "nbsvm")  # their rows stay the plain recipe: no pretrained start
 
@@ -126,6 +128,7 @@ def reproduce(
     overrides: list[str] = (),
     starts: tuple[str, ...] = (SCRATCH,),
     ledger: Path | None = None,
+    ensembles: tuple[EnsembleSpec, ...] = (),
 ) -> list[tuple[Planned, Outcome]]:
     """Trains (or resumes) what is missing, one run after another; returns every (config, start, seed)
     trained or found under `output_dir`. `overrides` (`section.key=value`) shrink the runs for smoke
@@ -133,20 +136,59 @@ def reproduce(
 
     With `ledger` (docs/RESULTS.json), a (config, start, seed) the ledger already holds at the same
     config hash and text encoding is skipped — on a fresh machine too — and each run is added to the
-    ledger as soon as it completes, so an interrupted reproduction loses at most the run in progress."""
+    ledger as soon as it completes, so an interrupted reproduction loses at most the run in progress.
+    Each of `ensembles` (`imdb_rnn.reports.ensembles`) adds its members' runs of every seed — trained,
+    or found under `output_dir`, even when the ledger holds them — and then, seed by seed, the ensemble
+    of those runs, recorded in the ledger unless it holds that ensemble already."""
     planned = plan(paths, seeds, starts, overrides)
+    known = set()
     if ledger is not None:
         known = {_row_key(row) for row in (read_json_or_none(ledger) or {}).get("runs", []) if isinstance(row, dict)}
-        for one in [p for p in planned if _planned_key(p) in known]:
-            print(f"recorded in {ledger}: {one.config.name} from {one.start}, seed {one.config.train.seed}", flush=True)
-        planned = [p for p in planned if _planned_key(p) not in known]
+    wanted = []  # (spec, seed, member plans, hash) of each ensemble still to record
+    for spec in ensembles:
+        for seed in seeds:
+            members = [_member(spec, name, start, seed, overrides) for name, start in spec.members]
+            digest = spec_hash(spec, [_planned_key(member)[3] for member in members])
+            if (spec.name, ENSEMBLE, seed, digest, text.ENCODING) in known:
+                print(f"recorded in {ledger}: ensemble {spec.name}, seed {seed}", flush=True)
+            else:
+                wanted.append((spec, seed, members, digest))
+    needed = {_planned_key(member): member for *_, members, _ in wanted for member in members}
+    keys = {_planned_key(p) for p in planned}
+    planned += [member for key, member in needed.items() if key not in keys]
+    for one in [p for p in planned if _planned_key(p) in known and _planned_key(p) not in needed]:
+        print(f"recorded in {ledger}: {one.config.name} from {one.start}, seed {one.config.train.seed}", flush=True)
+    planned = [p for p in planned if _planned_key(p) not in known or _planned_key(p) in needed]
     by_config = {id(p.config): p for p in planned}
 
     def after(outcome: Outcome) -> None:
         if ledger is not None and outcome.state == "completed":
             record([(by_config[id(outcome.config)], outcome)], ledger, overrides)
 
-    return list(zip(planned, run_all([p.config for p in planned], output_dir, reuse=True, after=after)))
+    done = list(zip(planned, run_all([p.config for p in planned], output_dir, reuse=True, after=after)))
+    outcomes = {_planned_key(p): outcome for p, outcome in done}
+    for spec, seed, members, digest in wanted:
+        found = [outcomes[_planned_key(member)] for member in members]
+        if any(outcome.state != "completed" for outcome in found):
+            print(f"warning: ensemble {spec.name}, seed {seed}: a member failed; not made", flush=True)
+            continue
+        folders = [outcome.run for outcome in found]
+        run = find_or_make(spec, folders, output_dir)
+        if ledger is not None:
+            row = ensemble_record(spec, run, seed, folders, digest, machine())
+            merge(ledger, [{**row, "overrides": " ".join(overrides)} if overrides else row], [])
+    return done
+
+
+def _member(spec: EnsembleSpec, name: str, start: str, seed: int, overrides: list[str]) -> Planned:
+    """The planned run of one member of `spec` for `seed`; a `ConfigError` when it is no row of reproduce."""
+    found = plan([find_in_configs(name)], (seed,), (start,), overrides)
+    if not found:
+        raise ConfigError(
+            f"{spec.source}: invalid member {name} from {start}: expected a (config, start) that reproduce "
+            f"trains, received a start that {name} does not take."
+        )
+    return found[0]
 
 
 def _planned_key(planned: Planned) -> tuple:
@@ -195,6 +237,8 @@ def read_pretrained(run: Path) -> str:
 
 def goal(name: str, start: str) -> tuple[float | None, str]:
     """`(goal, published figure)` of a config from a start; no goal for a config without one."""
+    if start == ENSEMBLE:
+        return ENSEMBLE_GOAL
     if start == SCRATCH:
         return GOALS.get(name, (None, ""))
     if name not in GOALS or name.startswith("baseline_"):

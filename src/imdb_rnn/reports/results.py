@@ -30,6 +30,7 @@ from imdb_rnn.runs.provenance import read_provenance
 SCRATCH = "scratch"  # the embedding starts at random
 README_BEGIN = "<!-- results table: written by `imdb-rnn reproduce --readme README.md` from docs/RESULTS.json -->"
 README_END = "<!-- end of results table -->"
+STARTS_SHOWN = {SCRATCH: "from scratch", "ensemble": "ensemble of its members"}  # the README's column names
 Goal = Callable[[str, str], tuple[float | None, str]]  # (config, start) -> (goal or None, published figure)
 
 
@@ -151,7 +152,7 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Goal) -> str:
             f"| `{name}` | {group[0]['architecture']} | {start} | {_hash(digest)} | {_accuracy(group)} | {len(group)} "
             f"| {_goal_cells(target, _mean(group))} | {published or '-'} "
             f"| {_joined(r['best_epoch'] for r in group)} | {_joined(r['epochs_run'] for r in group)} "
-            f"| {statistics.median(r['median_epoch_seconds'] for r in group):.1f} "
+            f"| {_seconds([r['median_epoch_seconds'] for r in group])} "
             f"| {statistics.median(r['training_seconds'] for r in group) / 60:.1f} | {group[0]['parameters']:,} |"
         )
     if missed:
@@ -176,8 +177,8 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Goal) -> str:
     lines += ["|---|---:|---:|---:|---:|---:|---|---|---:|---|---|"]
     for r in ledger["runs"]:
         lines.append(
-            f"| `{r['run']}` | {r['test_accuracy']:.4f} | {r['best_epoch']} | {r['epochs_run']} "
-            f"| {r['median_epoch_seconds']:.1f} | {r['training_seconds'] / 60:.1f} | {r['date']} | {_commit(r)} "
+            f"| `{r['run']}` | {r['test_accuracy']:.4f} | {_joined([r['best_epoch']])} | {r['epochs_run']} "
+            f"| {_seconds([r['median_epoch_seconds']])} | {r['training_seconds'] / 60:.1f} | {r['date']} | {_commit(r)} "
             f"| {r.get('encoding', 1)} "
             f"| {_hash(r.get('config_hash'))} | `{r['command']}` |"
         )
@@ -193,9 +194,7 @@ def summary_table(ledger: dict[str, list[dict]], goal: Goal) -> str:
     pretrained = [start for _, start in groups if start != SCRATCH]  # the most used first
     starts = [SCRATCH, *sorted(set(pretrained), key=lambda start: (-pretrained.count(start), start))]
     lines = [
-        "| config | "
-        + " | ".join("from scratch" if s == SCRATCH else f"{s} start" for s in starts)
-        + " | goal | met |",
+        "| config | " + " | ".join(STARTS_SHOWN.get(s, f"{s} start") for s in starts) + " | goal | met |",
         "|---|" + "---:|" * len(starts) + "---:|:---:|",
     ]
     for name in sorted({name for name, _ in groups}):
@@ -284,4 +283,11 @@ def _goal_cells(target: float | None, accuracy: float) -> str:
 
 
 def _joined(values: Iterable[Any]) -> str:
-    return ", ".join(str(v) for v in values)
+    """`5, 7, 3`; `-` for what a row has none of (an ensemble's best epoch)."""
+    return ", ".join("-" if v is None else str(v) for v in values)
+
+
+def _seconds(values: list[float | None]) -> str:
+    """The median of `values` to a tenth; `-` when a row has none (an ensemble trains no epoch)."""
+    known = [v for v in values if v is not None]
+    return f"{statistics.median(known):.1f}" if known else "-"
