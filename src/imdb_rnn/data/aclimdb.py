@@ -2,7 +2,8 @@
 
 `read_aclimdb` reads `train/{neg,pos}` and `test/{neg,pos}` (with `urls_*.txt`, which name the movie of
 each review); `pretraining_texts` reads `train/{neg,pos,unsup}`, less the reviews byte-identical to a test
-review (`test_review_hashes`: the test files are hashed, never read as text).
+review (`test_review_hashes`: the test files are hashed, never read as text); `training_reviews` reads
+`train/{neg,pos}` alone, as text.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from imdb_rnn.progress import progress_bar
 LABELED_REVIEWS = 50_000  # train and test, both classes: the progress bar's total for the full dataset
 LABELED = ("train/neg", "train/pos", "test/neg", "test/pos")
 PRETRAINING = ("train/neg", "train/pos", "train/unsup")  # what pretraining may read: never a test review
+TRAINING = ("train/neg", "train/pos")  # the labeled training reviews
 UNLABELED = ("train/unsup",)  # the unlabeled reviews
 
 
@@ -111,6 +113,23 @@ def pretraining_texts(path: Path, folders: tuple[str, ...] = PRETRAINING) -> Ite
     if not count:
         raise DataError(
             f"{path}: no reviews to read: expected {' or '.join(f'aclImdb/{folder}/*.txt' for folder in folders)}, "
+            "received none there."
+        )
+
+
+def training_reviews(path: Path) -> Iterator[tuple[str, str, str]]:
+    """`(label, file name, text)` of each labeled training review (`train/neg`, `train/pos`; label `neg` or
+    `pos`) of a folder or `.tar.gz` archive, in the archive's order. Nothing of `test/` or `train/unsup` is
+    opened. A folder with no such review is a `DataError`."""
+    count = 0
+    for member, raw in _review_files(path, TRAINING):
+        parts = member.split("/")
+        if not parts[-1].startswith("urls_"):
+            count += 1
+            yield parts[-2], parts[-1], raw.decode("utf-8", errors="replace")
+    if not count:
+        raise DataError(
+            f"{path}: no training reviews: expected aclImdb/train/neg/*.txt and aclImdb/train/pos/*.txt, "
             "received none there."
         )
 
