@@ -11,7 +11,19 @@ import sys
 from collections.abc import Sequence
 
 from imdb_rnn import __version__
-from imdb_rnn.cli import benchmark, compare, ensemble, evaluate, export, predict, pretrain, reproduce, search, train
+from imdb_rnn.cli import (
+    benchmark,
+    compare,
+    ensemble,
+    evaluate,
+    explain,
+    export,
+    predict,
+    pretrain,
+    reproduce,
+    search,
+    train,
+)
 from imdb_rnn.cli.common import Invocation, Parser, warnings_as_lines
 
 COMMANDS = {
@@ -20,6 +32,7 @@ COMMANDS = {
     "compare": compare,
     "evaluate": evaluate,
     "predict": predict,
+    "explain": explain,
     "export": export,
     "ensemble": ensemble,
     "benchmark": benchmark,
