@@ -192,7 +192,8 @@ def summary_table(ledger: dict[str, list[dict]], goal: Goal) -> str:
     best start reaches it."""
     groups = _latest(_groups(ledger))
     pretrained = [start for _, start in groups if start != SCRATCH]  # the most used first
-    starts = [SCRATCH, *sorted(set(pretrained), key=lambda start: (-pretrained.count(start), start))]
+    order = lambda start: (start == "ensemble", -pretrained.count(start), start)  # noqa: E731 - ensembles last
+    starts = [SCRATCH, *sorted(set(pretrained), key=order)]
     lines = [
         "| config | " + " | ".join(STARTS_SHOWN.get(s, f"{s} start") for s in starts) + " | goal | met |",
         "|---|" + "---:|" * len(starts) + "---:|:---:|",
