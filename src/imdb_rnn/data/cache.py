@@ -2,7 +2,7 @@
 
 Files live in `$IMDB_RNN_CACHE_DIR`, else `$XDG_CACHE_HOME/imdb-rnn`, else `~/.cache/imdb-rnn`.
 A file's name carries a key made of the cache's version, the text encoding's (`text.ENCODING`) and the path, size and modification time
-of each source file, so editing or replacing the data (or changing the encoder) makes a new entry.
+of each source file (and any settings that shape the content), so editing or replacing the data (or changing the encoder) makes a new entry.
 Writes go to a temporary file that is renamed into place, so concurrent runs leave a valid cache.
 """
 
@@ -30,9 +30,12 @@ def cache_dir() -> Path:
     return Path(base).expanduser() / "imdb-rnn"
 
 
-def cache_file(kind: str, *sources: Path) -> Path:
-    """`<cache dir>/<kind>-<key>.npz`, the key changing with the sources' path, size and mtime."""
+def cache_file(kind: str, *sources: Path, settings: str = "") -> Path:
+    """`<cache dir>/<kind>-<key>.npz`, the key changing with the sources' path, size and mtime, and with
+    `settings` (what else decides the content: your data's text and label columns)."""
     digest = hashlib.sha256(f"{kind} v{ENCODING_VERSION} encoding {text.ENCODING}".encode())
+    if settings:
+        digest.update(f"|{settings}".encode())
     for source in sources:
         stat = Path(source).stat()
         digest.update(f"|{Path(source).resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode())

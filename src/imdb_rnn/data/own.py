@@ -14,16 +14,21 @@ Files are read as UTF-8, with or without a byte-order mark. Labels are kept as s
 label is missing or blank is skipped and counted (a warning names the file, the count and the first rows);
 a row that cannot be parsed, or a file without one usable row, is a one-line `DataError` naming the file
 and the row.
+
+Files are streamed: `OwnRows` reads one part (the training or the test file or folder) a row at a time,
+so a file of a million reviews is never held in memory whole (`own_tokens` tokenizes as it reads);
+`read_own_data` collects the texts in lists, for small data and tests.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from imdb_rnn.config import DataConfig
@@ -49,6 +54,38 @@ class LabeledTexts:
         return len(self.labels)
 
 
+@dataclass
+class Skipped:
+    """The rows (or files) of one part left out for having no text or no label: how many, and the first
+    ones' names (`row 3`, `line 4`, `pos/empty.txt`)."""
+
+    where: str
+    unit: str  # "rows" or "files"
+    what: str  # "rows with no text or no label" or "empty files"
+    count: int = 0
+    first: list[str] = field(default_factory=list)
+
+    def add(self, name: str) -> None:
+        self.count += 1
+        if len(self.first) < SHOWN_ROWS:
+            self.first.append(name)
+
+    def report(self, kept: int) -> None:
+        """Warns of the skipped rows, `kept` being the usable ones; a `DataError` when none is usable."""
+        if not self.count:
+            return
+        shown = ", ".join(self.first) + (", …" if self.count > SHOWN_ROWS else "")
+        if not kept:
+            raise DataError(
+                f"{self.where}: no usable {self.unit}: expected a text and a label in at least one, received "
+                f"{self.count} {self.what} ({shown})."
+            )
+        total = kept + self.count
+        warnings.warn(
+            f"{self.where}: skipped {self.count} of {total} {self.what} ({shown}).", ImdbRnnWarning, stacklevel=3
+        )
+
+
 def own_data_path(data: DataConfig) -> Path:
     """`data.path` of your own data; a one-line `DataError` when nothing is there."""
     path = Path(str(data.path)).expanduser()
@@ -60,14 +97,21 @@ def own_data_path(data: DataConfig) -> Path:
     return path
 
 
-def read_own_data(data: DataConfig) -> tuple[LabeledTexts, LabeledTexts | None]:
-    """The training texts and the test texts (None when the data has no test part) of `data.path`."""
+def own_parts(data: DataConfig) -> tuple[Path, Path | None]:
+    """The training part of `data.path` (a file, or a folder of label folders) and its test part (None when
+    the data has none)."""
     path = own_data_path(data)
     if data.source == "directory":
-        return _read_directory(path)
+        if path.is_file():
+            raise DataError(
+                f"data.path={path}: not a folder: expected {LAYOUTS['directory']}, received the file {path.name}."
+            )
+        train = path / "train" if (path / "train").is_dir() else path
+        test = path / "test" if train != path and (path / "test").is_dir() else None
+        return train, test
     extension = "." + data.source
     if path.is_file():
-        return _read_table(path, data), None
+        return path, None
     train, test = path / f"train{extension}", path / f"test{extension}"
     if not train.is_file():
         entries = sorted(entry.name + ("/" if entry.is_dir() else "") for entry in path.iterdir())
@@ -76,7 +120,87 @@ def read_own_data(data: DataConfig) -> tuple[LabeledTexts, LabeledTexts | None]:
             f"data.path={path}: no train{extension}: expected {LAYOUTS[data.source]}, received "
             + (f"a folder with {shown}." if entries else "an empty folder.")
         )
-    return _read_table(train, data), _read_table(test, data) if test.is_file() else None
+    return train, test if test.is_file() else None
+
+
+class OwnRows:
+    """The usable rows of one part of your data (`where`: a CSV or JSON Lines file, or a folder of label
+    folders of .txt files), streamed: iterating yields `(text, label)`, labels stripped, one row at a
+    time. When the part is read to its end, skipped rows are counted in one warning (`Skipped`), or a
+    `DataError` when none is usable. `files` are what it reads, `size` their bytes and `done` the bytes
+    read so far (for a progress bar)."""
+
+    def __init__(self, where: Path, data: DataConfig) -> None:
+        self.where, self.data, self.done = Path(where), data, 0
+        if data.source == "directory":
+            self.labels = sorted(entry.name for entry in self.where.iterdir() if entry.is_dir())
+            self.files = [file for label in self.labels for file in sorted((self.where / label).rglob("*.txt"))]
+            self.skipped = Skipped(str(where), "files", "empty files")
+        else:
+            self.files = [self.where]
+            self.skipped = Skipped(str(where), "rows", "rows with no text or no label")
+        self.size = sum(file.stat().st_size for file in self.files)
+        self.kept = 0
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        self.done = self.kept = 0
+        self.skipped = Skipped(self.skipped.where, self.skipped.unit, self.skipped.what)
+        if self.data.source == "directory":
+            rows = self._files()
+        else:
+            rows = _csv_rows(self.where, self.data, self._read) if self.data.source == "csv" else self._jsonl()
+        for row, text, label in rows:
+            if text is None or label is None or not text.strip() or not label.strip():
+                self.skipped.add(row)
+            else:
+                self.kept += 1
+                yield text, label.strip()
+        if self.data.source == "directory" and not self.kept and not self.skipped.count:
+            folder = self.where
+            raise DataError(
+                f"{folder}: no texts: expected label folders of .txt files (e.g. {folder.name}/pos/1.txt), received "
+                + (f"the folders {', '.join(self.labels)} without .txt files." if self.labels else "no label folders.")
+            )
+        self.skipped.report(self.kept)
+
+    def _read(self, count: int) -> None:
+        self.done += count
+
+    def _files(self) -> Iterator[tuple[str, str | None, str | None]]:
+        """`folder/<label>/**/*.txt`, labels and files in sorted order; an empty file has no text."""
+        for file in self.files:
+            raw = file.read_bytes()
+            self._read(len(raw))
+            label = file.relative_to(self.where).parts[0]
+            yield str(file.relative_to(self.where)), _decode(raw, str(file)), label
+
+    def _jsonl(self) -> Iterator[tuple[str, str | None, str | None]]:
+        with open(self.where, "rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                position = self.done
+                self._read(len(raw))
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise DataError(
+                        f"{self.where}: cannot read the text: expected UTF-8, received byte 0x{raw[error.start]:02x} "
+                        f"at position {position + error.start}, which is not UTF-8."
+                    ) from None
+                yield from _jsonl_row(
+                    self.where, self.data, number, line.removeprefix("\ufeff") if number == 1 else line
+                )
+
+
+def read_own_data(data: DataConfig) -> tuple[LabeledTexts, LabeledTexts | None]:
+    """The training texts and the test texts (None when the data has no test part) of `data.path`, in lists
+    (a large file is better streamed: `OwnRows`)."""
+    train, test = own_parts(data)
+
+    def collected(where: Path) -> LabeledTexts:
+        rows = list(OwnRows(where, data))
+        return LabeledTexts([text for text, _ in rows], [label for _, label in rows], str(where))
+
+    return collected(train), collected(test) if test is not None else None
 
 
 def class_names(labels: list[str]) -> list[str]:
@@ -89,59 +213,32 @@ def class_names(labels: list[str]) -> list[str]:
         return sorted(distinct)
 
 
-# Folders of text files --------------------------------------------------------------------------
-
-
-def _read_directory(path: Path) -> tuple[LabeledTexts, LabeledTexts | None]:
-    if path.is_file():
-        raise DataError(
-            f"data.path={path}: not a folder: expected {LAYOUTS['directory']}, received the file {path.name}."
-        )
-    train = path / "train" if (path / "train").is_dir() else path
-    test = path / "test" if train != path and (path / "test").is_dir() else None
-    return _read_label_folders(train), _read_label_folders(test) if test is not None else None
-
-
-def _read_label_folders(folder: Path) -> LabeledTexts:
-    """`folder/<label>/**/*.txt`, labels and files in sorted order; empty files skipped and counted."""
-    labels = sorted(entry.name for entry in folder.iterdir() if entry.is_dir())
-    texts, kept, skipped = [], [], []
-    for label in labels:
-        for file in sorted((folder / label).rglob("*.txt")):
-            content = _decode(file.read_bytes(), str(file))
-            if content.strip():
-                texts.append(content)
-                kept.append(label)
-            else:
-                skipped.append(str(file.relative_to(folder)))
-    _report(str(folder), texts, skipped, "files", "empty files")
-    if not texts and not skipped:
-        raise DataError(
-            f"{folder}: no texts: expected label folders of .txt files (e.g. {folder.name}/pos/1.txt), received "
-            + (f"the folders {', '.join(labels)} without .txt files." if labels else "no label folders.")
-        )
-    return LabeledTexts(texts, kept, str(folder))
-
-
 # Tables -----------------------------------------------------------------------------------------
 
 
-def _read_table(file: Path, data: DataConfig) -> LabeledTexts:
-    rows = _csv_rows(file, data) if data.source == "csv" else _jsonl_rows(file, data)
-    texts, labels, skipped = [], [], []
-    for row, text, label in rows:
-        if text is None or label is None or not text.strip() or not label.strip():
-            skipped.append(row)
-        else:
-            texts.append(text)
-            labels.append(label.strip())
-    _report(str(file), texts, skipped, "rows", "rows with no text or no label")
-    return LabeledTexts(texts, labels, str(file))
+class _Counting(io.RawIOBase):
+    """A binary file that tells `read(count)` of each chunk it gives (the CSV reader's progress)."""
+
+    def __init__(self, handle: io.BufferedReader, read: Callable[[int], None]) -> None:
+        self.handle, self.read_bytes = handle, read
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self.handle.readinto(buffer)
+        self.read_bytes(count or 0)
+        return count
 
 
-def _csv_rows(file: Path, data: DataConfig) -> Iterator[tuple[str, str | None, str | None]]:
+def _csv_rows(
+    file: Path, data: DataConfig, read: Callable[[int], None] = lambda count: None
+) -> Iterator[tuple[str, str | None, str | None]]:
     """`(row name, text, label)` of each record; `row 2` is the first after the header, as in a spreadsheet."""
-    with open(file, encoding="utf-8-sig", newline="") as handle:
+    with (
+        open(file, "rb", buffering=0) as raw,
+        io.TextIOWrapper(io.BufferedReader(_Counting(raw, read)), encoding="utf-8-sig", newline="") as handle,
+    ):
         reader = csv.reader(handle, strict=True)
         try:
             header = next(reader, None)
@@ -167,30 +264,29 @@ def _csv_rows(file: Path, data: DataConfig) -> Iterator[tuple[str, str | None, s
             raise DataError(f"{file}: cannot read the CSV: expected UTF-8 text, received {error.reason}.") from None
 
 
-def _jsonl_rows(file: Path, data: DataConfig) -> Iterator[tuple[str, str | None, str | None]]:
-    content = _decode(file.read_bytes(), str(file))
-    for number, line in enumerate(content.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError as error:
+def _jsonl_row(file: Path, data: DataConfig, number: int, line: str) -> Iterator[tuple[str, str | None, str | None]]:
+    """The `(row name, text, label)` of line `number` of a JSON Lines file (nothing for a blank line)."""
+    if not line.strip():
+        return
+    try:
+        record = json.loads(line)
+    except ValueError as error:
+        raise DataError(
+            f"{file}: line {number}: cannot parse the JSON: expected one JSON object a line, received {error}."
+        ) from None
+    if not isinstance(record, dict):
+        raise DataError(
+            f"{file}: line {number}: expected a JSON object with {_columns(data)}, received "
+            f"{type(record).__name__} {show(record)}."
+        )
+    text, label = record.get(data.text_column), record.get(data.label_column)
+    for key, value in (("text_column", text), ("label_column", label)):
+        if value is not None and not isinstance(value, (str, int, float)) or value in (math.inf, -math.inf):
             raise DataError(
-                f"{file}: line {number}: cannot parse the JSON: expected one JSON object a line, received {error}."
-            ) from None
-        if not isinstance(record, dict):
-            raise DataError(
-                f"{file}: line {number}: expected a JSON object with {_columns(data)}, received "
-                f"{type(record).__name__} {show(record)}."
+                f"{file}: line {number}: invalid `{getattr(data, key)}` (data.{key}): expected a string or a "
+                f"number, received {show(value)}."
             )
-        text, label = record.get(data.text_column), record.get(data.label_column)
-        for key, value in (("text_column", text), ("label_column", label)):
-            if value is not None and not isinstance(value, (str, int, float)) or value in (math.inf, -math.inf):
-                raise DataError(
-                    f"{file}: line {number}: invalid `{getattr(data, key)}` (data.{key}): expected a string or a "
-                    f"number, received {show(value)}."
-                )
-        yield f"line {number}", _as_text(text), _as_text(label)
+    yield f"line {number}", _as_text(text), _as_text(label)
 
 
 def _as_text(value: str | int | float | bool | None) -> str | None:
@@ -219,17 +315,3 @@ def _decode(raw: bytes, where: str) -> str:
             f"{where}: cannot read the text: expected UTF-8, received byte 0x{raw[error.start]:02x} at position "
             f"{error.start}, which is not UTF-8."
         ) from None
-
-
-def _report(where: str, texts: list[str], skipped: list[str], unit: str, what: str) -> None:
-    """Warns of skipped rows or files; a `DataError` when nothing usable is left."""
-    if not skipped:
-        return
-    shown = ", ".join(skipped[:SHOWN_ROWS]) + (", …" if len(skipped) > SHOWN_ROWS else "")
-    if not texts:
-        raise DataError(
-            f"{where}: no usable {unit}: expected a text and a label in at least one, received {len(skipped)} "
-            f"{what} ({shown})."
-        )
-    total = len(texts) + len(skipped)
-    warnings.warn(f"{where}: skipped {len(skipped)} of {total} {what} ({shown}).", ImdbRnnWarning, stacklevel=3)

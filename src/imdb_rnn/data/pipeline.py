@@ -1,4 +1,5 @@
-"""`tf.data` input pipelines over the padded arrays of a `Split`, with optional length bucketing.
+"""`tf.data` input pipelines over the padded arrays of a `Split` (or the unpadded reviews of a
+`ragged.RaggedSplit`, each batch padded as it is gathered), with optional length bucketing.
 
 Batches are built from shuffled *indices* and gathered from the in-memory arrays, then prefetched:
 no per-example Python work, no per-epoch Python loop.
@@ -21,7 +22,10 @@ import numpy as np
 import tensorflow as tf
 
 from imdb_rnn.config import DataConfig
+from imdb_rnn.data.ragged import RaggedSplit
 from imdb_rnn.data.splits import Split
+
+AnySplit = Split | RaggedSplit  # IMDB's padded reviews, or your data's ragged ones
 
 BUCKET_BATCHES = 32  # batches per sorted chunk: more gives tighter padding, fewer gives more randomness
 COMPILED_BUCKET_WIDTH = 32  # the default width multiple where every batch shape is compiled (JAX, XLA)
@@ -51,7 +55,9 @@ def evaluation_batch_size(batch_size: int) -> int:
     return max(batch_size, EVALUATION_BATCH_SIZE)
 
 
-def make_test_dataset(split: Split, batch_size: int, bucketing: bool = False, padding: str = "pre") -> tf.data.Dataset:
+def make_test_dataset(
+    split: AnySplit, batch_size: int, bucketing: bool = False, padding: str = "pre"
+) -> tf.data.Dataset:
     """`(tokens, labels)` batches of `split` read as a model is asked about one review: the one rule of
     evaluation, `Run.predict` and the exported model. A run trained on `maxlen`-wide batches
     (`bucketing` off) reads `maxlen`-wide batches; a bucketed run reads each review without padding,
@@ -76,7 +82,7 @@ def batching(data: DataConfig) -> dict[str, Any]:
 
 
 def make_dataset(
-    split: Split,
+    split: AnySplit,
     batch_size: int,
     shuffle: bool = False,
     seed: int | None = None,
@@ -118,21 +124,53 @@ def make_dataset(
     return _gathered(batches, split, bucketing, padding, bucket_width)
 
 
-def _gathered(batches: tf.data.Dataset, split: Split, bucketing: bool, padding: str, bucket_width: int):
+def _gathered(batches: tf.data.Dataset, split: AnySplit, bucketing: bool, padding: str, bucket_width: int):
     """Batches of indices → `(tokens, labels)`, each bucketed batch cut down to its longest review."""
-    x = tf.constant(split.x)
     y = tf.constant(split.y)
     lengths = tf.constant(split.lengths)
-    maxlen = split.x.shape[1]
+    gather_tokens = _ragged_gather(split, padding) if isinstance(split, RaggedSplit) else _dense_gather(split, padding)
+    maxlen = split.maxlen if isinstance(split, RaggedSplit) else split.x.shape[1]
 
     def gather(batch: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        tokens = tf.gather(x, batch)
+        width = maxlen
         if bucketing:
             longest = tf.maximum(tf.reduce_max(tf.gather(lengths, batch)), 1)
-            longest = tf.minimum(-(-longest // bucket_width) * bucket_width, maxlen)
-            tokens = tokens[:, maxlen - longest :] if padding == "pre" else tokens[:, :longest]
-        return tokens, tf.gather(y, batch)
+            width = tf.minimum(-(-longest // bucket_width) * bucket_width, maxlen)
+        return gather_tokens(batch, width), tf.gather(y, batch)
 
     options = tf.data.Options()
     options.experimental_optimization.apply_default_optimizations = False  # as Keras's own array adapter
     return batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE).with_options(options)
+
+
+def _dense_gather(split: Split, padding: str):
+    """`(batch, width) → tokens`: the padded rows of `split.x`, cut to their last (`pre`) or first `width` columns."""
+    x = tf.constant(split.x)
+    maxlen = split.x.shape[1]
+
+    def gather(batch: tf.Tensor, width) -> tf.Tensor:
+        tokens = tf.gather(x, batch)
+        if isinstance(width, int) and width == maxlen:
+            return tokens
+        return tokens[:, maxlen - width :] if padding == "pre" else tokens[:, :width]
+
+    return gather
+
+
+def _ragged_gather(split: RaggedSplit, padding: str):
+    """`(batch, width) → tokens`: the reviews of a `RaggedSplit` padded to `width` columns (at least the
+    batch's longest review), exactly as `_dense_gather` cuts them from the padded array: the ids of a
+    batch are gathered by position, nothing is ever padded to `maxlen` in memory."""
+    ids = tf.constant(split.ids)
+    starts = tf.constant(split.offsets[:-1])
+    lengths = tf.constant(split.lengths)
+
+    def gather(batch: tf.Tensor, width) -> tf.Tensor:
+        sizes = tf.gather(lengths, batch)[:, tf.newaxis]
+        columns = tf.range(width)[tf.newaxis, :]
+        within = columns - (width - sizes) if padding == "pre" else columns  # position inside the review
+        inside = (within >= 0) & (within < sizes)
+        positions = tf.gather(starts, batch)[:, tf.newaxis] + tf.cast(tf.maximum(within, 0), tf.int64)
+        return tf.where(inside, tf.gather(ids, tf.where(inside, positions, 0)), 0)
+
+    return gather

@@ -1,7 +1,8 @@
 """Training, validation and test arrays: reviews padded to `data.maxlen`, validation split off the training set.
 
 `load_splits(config.data)` is all the pipeline needs: `Splits(train, validation, test)`, each a
-`Split` of padded ids `(n, maxlen)`, labels `(n,)` and true lengths `(n,)`. The validation reviews
+`Split` of padded ids `(n, maxlen)`, labels `(n,)` and true lengths `(n,)` (your own data: a
+`ragged.RaggedSplit`, the same reviews unpadded, padded a batch at a time by the pipeline). The validation reviews
 come from the training set (seeded); the 25,000 test reviews are only used for the final evaluation.
 
 The data sources (`data.source`) are a registry, `SOURCES`: each name maps to the function that makes
@@ -12,7 +13,6 @@ it, or a `ConfigError` listing the valid names.
 from __future__ import annotations
 
 import warnings
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +23,9 @@ import numpy as np
 from imdb_rnn.config import DataConfig
 from imdb_rnn.config.sections import OWN_SOURCES
 from imdb_rnn.data import text
-from imdb_rnn.data.own import LabeledTexts, class_names, read_own_data
+from imdb_rnn.data.own import class_names
+from imdb_rnn.data.own_tokens import TokenizedTexts, tokenized_own_data
+from imdb_rnn.data.ragged import RaggedSplit, count_words, encode_rows
 from imdb_rnn.data.reviews import Reviews, balanced_indices, balanced_subset
 from imdb_rnn.data.sources import load_reviews
 from imdb_rnn.errors import DataError, ImdbRnnWarning, invalid, show
@@ -45,9 +47,9 @@ class Split:
 
 @dataclass
 class Splits:
-    train: Split
-    validation: Split
-    test: Split
+    train: Split | RaggedSplit  # your data's splits are ragged (data.ragged), IMDB's padded
+    validation: Split | RaggedSplit
+    test: Split | RaggedSplit
     source: str  # data.source: "keras", "aclimdb", "directory", "csv" or "jsonl"
     location: str  # the file or folder the reviews were read from
     word_index: Path | None = None  # the imdb_word_index.json that encodes this data, when known
@@ -114,41 +116,50 @@ def load_imdb_splits(data: DataConfig) -> Splits:
 def load_own_splits(data: DataConfig) -> Splits:
     """Your texts (`data.source` directory, csv or jsonl) as splits, encoded with a word index built from
     the training texts alone (validation texts excluded). Without a test part, `data.test_split` of the
-    texts is held out as the test set (seeded by `data.seed`), and a warning says so."""
-    train, test = read_own_data(data)
-    classes = class_names(train.labels)
+    texts is held out as the test set (seeded by `data.seed`), and a warning says so.
+
+    The files are tokenized as they are streamed, once (`own_tokens`: cached); the splits are
+    `RaggedSplit`s, unpadded (`data.ragged`), so a million texts fit in memory."""
+    train, test = tokenized_own_data(data)
+    classes = class_names(train.label_names)
     if len(classes) < 2:
         raise DataError(
             f"{train.where}: one label only: expected texts of at least two labels, received only {show(classes[0])}."
         )
     held_out = test is None
     if test is None:
-        train, test = _hold_out(train, data)
-    unknown = sorted(set(test.labels) - set(classes))
+        kept, test_kept = _hold_out(len(train), train.where, data)
+        test = train
+    else:
+        kept, test_kept = np.arange(len(train)), np.arange(len(test))
+    unknown = sorted(set(test.label_names[code] for code in np.unique(test.labels[test_kept])) - set(classes))
     if unknown:
         raise DataError(
             f"{test.where}: labels missing from the training texts: expected labels among {show(classes)}, "
             f"received {show(unknown[:5])}."
         )
     index = {name: number for number, name in enumerate(classes)}
-    train_labels = np.array([index[label] for label in train.labels], dtype=np.int32)
-    test_labels = np.array([index[label] for label in test.labels], dtype=np.int32)
-    train_rows = balanced_indices(train_labels, data.limit, data.seed) if data.limit else np.arange(len(train))
-    test_rows = balanced_indices(test_labels, data.test_limit, data.seed) if data.test_limit else np.arange(len(test))
+    train_labels = np.array([index[name] for name in train.label_names], dtype=np.int32)[train.labels[kept]]
+    test_labels = np.array([index.get(name, -1) for name in test.label_names], dtype=np.int32)[test.labels[test_kept]]
+    train_rows = balanced_indices(train_labels, data.limit, data.seed) if data.limit else np.arange(len(kept))
+    test_rows = (
+        balanced_indices(test_labels, data.test_limit, data.seed) if data.test_limit else np.arange(len(test_kept))
+    )
     chosen = validation_indices(Reviews([], train_labels[train_rows]), data.validation_split, data.seed, False)
     validation_rows, train_rows = train_rows[chosen], np.delete(train_rows, chosen)
-    words = text.build_word_index(train.texts[row] for row in train_rows)
-    counts = Counter(word for row in train_rows for word in text.tokenize(train.texts[row]))
-    num_words = text.vocabulary_size(data.num_words, counts.values())  # words seen once stay out
+    counts = count_words(train.tokens, train.offsets, kept[train_rows], len(train.words))
+    words = text.rank_words(dict(zip(train.words, counts.tolist())))
+    num_words = text.vocabulary_size(data.num_words, counts[counts > 0].tolist())  # words seen once stay out
 
-    def encoded(texts: LabeledTexts, rows: np.ndarray, labels: np.ndarray) -> Split:
-        sequences = [text.encode(texts.texts[row], words, num_words) for row in rows]
-        return pad(Reviews(sequences, labels[rows]), data)
+    def encoded(part: TokenizedTexts, rows: np.ndarray, labels: np.ndarray) -> RaggedSplit:
+        word_ids = np.array([words.get(word, -text.INDEX_FROM - 1) for word in part.words], dtype=np.int64)
+        word_ids = text.limit_vocabulary(word_ids + text.INDEX_FROM, num_words)  # -1: not in the index, dropped
+        return encode_rows(part.tokens, part.offsets, rows, word_ids, labels, data)
 
     return Splits(
-        encoded(train, train_rows, train_labels),
-        encoded(train, validation_rows, train_labels),
-        encoded(test, test_rows, test_labels),
+        encoded(train, kept[train_rows], train_labels[train_rows]),
+        encoded(train, kept[validation_rows], train_labels[validation_rows]),
+        encoded(test, test_kept[test_rows], test_labels[test_rows]),
         data.source,
         str(Path(str(data.path)).expanduser()),
         classes=tuple(classes),
@@ -158,27 +169,23 @@ def load_own_splits(data: DataConfig) -> Splits:
     )
 
 
-def _hold_out(texts: LabeledTexts, data: DataConfig) -> tuple[LabeledTexts, LabeledTexts]:
-    """Splits `data.test_split` of `texts` off as the test set, drawn with `data.seed`."""
-    count = round(len(texts) * data.test_split)
-    if not 1 <= count < len(texts) - 1:
+def _hold_out(count: int, where: str, data: DataConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The rows kept and the rows held out as the test set (`data.test_split` of `count` texts, drawn with
+    `data.seed`), each sorted."""
+    held = round(count * data.test_split)
+    if not 1 <= held < count - 1:
         raise DataError(
-            f"{texts.where}: too few texts to hold out a test set: expected data.test_split of {len(texts)} texts "
+            f"{where}: too few texts to hold out a test set: expected data.test_split of {count} texts "
             f"to leave texts on both sides, received data.test_split={data.test_split}."
         )
     warnings.warn(
-        f"{texts.where} has no test part: {data.test_split:.0%} of its texts ({count}, drawn with data.seed "
+        f"{where} has no test part: {data.test_split:.0%} of its texts ({held}, drawn with data.seed "
         f"{data.seed}) are held out as the test set.",
         ImdbRnnWarning,
         stacklevel=3,
     )
-    order = np.random.default_rng(data.seed).permutation(len(texts))
-    test, rest = np.sort(order[:count]), np.sort(order[count:])
-
-    def take(rows: np.ndarray) -> LabeledTexts:
-        return LabeledTexts([texts.texts[i] for i in rows], [texts.labels[i] for i in rows], texts.where)
-
-    return take(rest), take(test)
+    order = np.random.default_rng(data.seed).permutation(count)
+    return np.sort(order[held:]), np.sort(order[:held])
 
 
 SOURCES: dict[str, Callable[[DataConfig], Splits]] = {

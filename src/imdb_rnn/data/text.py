@@ -44,8 +44,15 @@ def tokenize(text: str) -> list[str]:
 def build_word_index(texts: Iterable[str]) -> dict[str, int]:
     """A word index like Keras's for your own texts: word → frequency rank (1 = most frequent; equal
     counts in alphabetical order), from the words `tokenize` finds."""
-    counts = Counter(word for review in texts for word in tokenize(review))
-    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return rank_words(Counter(word for review in texts for word in tokenize(review)))
+
+
+def rank_words(counts: Mapping[str, int]) -> dict[str, int]:
+    """Word → frequency rank (1 = most frequent; equal counts in alphabetical order) of the words counted
+    at least once in `counts`."""
+    ordered = sorted(
+        ((word, count) for word, count in counts.items() if count > 0), key=lambda item: (-item[1], item[0])
+    )
     return {word: rank for rank, (word, _) in enumerate(ordered, 1)}
 
 
