@@ -22,6 +22,7 @@ from imdb_rnn.cli import (
     pretrain,
     reproduce,
     search,
+    serve,
     train,
 )
 from imdb_rnn.cli.common import Invocation, Parser, warnings_as_lines
@@ -34,6 +35,7 @@ COMMANDS = {
     "predict": predict,
     "explain": explain,
     "export": export,
+    "serve": serve,
     "ensemble": ensemble,
     "benchmark": benchmark,
     "reproduce": reproduce,

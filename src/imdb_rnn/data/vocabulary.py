@@ -20,7 +20,7 @@ from __future__ import annotations
 import warnings
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,13 +45,18 @@ class Vocabulary:
     num_words: int
     classes: tuple[str, ...] = IMDB_CLASSES  # the class of each output index
     rare_words: tuple[str, ...] | None = ()  # the index's words past num_words (OOV); None: every other word
+    _ranks: Mapping[str, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     def ranks(self) -> Mapping[str, int]:
         """The word index `text.encode` reads: `words` with their ranks, `rare_words` at a rank past the
-        vocabulary (so OOV); under text encoding 1 (`rare_words` None) every other word ranks past it too."""
-        if self.rare_words is None:  # text encoding 1: unknown words were OOV
-            return defaultdict(lambda: self.num_words, self.words)
-        return {**dict.fromkeys(self.rare_words, self.num_words), **self.words}  # an unknown word is dropped
+        vocabulary (so OOV); under text encoding 1 (`rare_words` None) every other word ranks past it too.
+        Built on the first call and kept (IMDB's 88,584 words take 30 ms: a server encodes every request)."""
+        if self._ranks is None:
+            if self.rare_words is None:  # text encoding 1: unknown words were OOV
+                self._ranks = defaultdict(lambda: self.num_words, self.words)
+            else:  # an unknown word is dropped
+                self._ranks = {**dict.fromkeys(self.rare_words, self.num_words), **self.words}
+        return self._ranks
 
     def word_ids(self) -> dict[str, int]:
         """Every word the encoding knows → its id: `rank + 3` for `words`, OOV (2) for `rare_words`."""

@@ -16,7 +16,8 @@ bucketing reads each text without padding, as `Run.predict` does, so the two agr
 `maxlen`-wide batches reads them padded to `maxlen`. `probabilities` has one column per class (for
 two classes `[1 - p, p]`), `labels` is the class of each text (two classes: the second when p > 0.5).
 A text with no words is read as the start token alone, as `Run.predict(..., allow_empty=True)`.
-A second signature, `encode`, gives the ids the model reads: `{"ids": (n, longest) int32, zeros after
+`assets.extra/imdb_rnn.json` beside the graph names the classes, the run and `maxlen` (for
+`imdb-rnn serve`). A second signature, `encode`, gives the ids the model reads: `{"ids": (n, longest) int32, zeros after
 each text's ids, "lengths": (n,) int32}`, truncated to `maxlen`, before any padding of the model's.
 """
 
@@ -30,10 +31,12 @@ import tensorflow as tf
 
 from imdb_rnn.data import text
 from imdb_rnn.errors import ImdbRnnWarning, RunError
+from imdb_rnn.files import write_json
 from imdb_rnn.runs.run import load_run
 from imdb_rnn.serving import tokenizer
 
 EXPORT_FOLDER = "export"
+DESCRIPTION_FILE = "assets.extra/imdb_rnn.json"  # the class names, the run's name and maxlen
 DROPPED = -1  # the lookup of a word absent from the word index: dropped, as `text.encode` drops it
 
 
@@ -97,6 +100,10 @@ def export_run(run: str | Path, out: str | Path | None = None) -> Path:
     archive.add_endpoint("serve", serve, input_signature=signature)
     archive.add_endpoint("encode", encode, input_signature=signature)
     archive.write_out(str(out), verbose=False)
+    # Beside the graph, not in it (TensorFlow Serving's place for a library's own files): what
+    # `imdb-rnn serve` names the classes and the model by.
+    (out / DESCRIPTION_FILE).parent.mkdir(exist_ok=True)
+    write_json(out / DESCRIPTION_FILE, {"classes": list(vocabulary.classes), "run": loaded.name, "maxlen": data.maxlen})
     return out
 
 
