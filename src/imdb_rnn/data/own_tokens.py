@@ -16,8 +16,10 @@ A skipped-rows warning is given again on a cached load, as on the first.
 
 from __future__ import annotations
 
+import itertools
 import json
 from array import array
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,14 +94,14 @@ def cached_tokens(where: Path, data: DataConfig) -> TokenizedTexts:
 
 def tokenize_part(rows: OwnRows) -> TokenizedTexts:
     """Reads `rows` to the end, tokenizing each text as it comes, with a progress bar in megabytes read."""
-    words: dict[str, int] = {}
-    labels: dict[str, int] = {}
+    words: defaultdict[str, int] = defaultdict(itertools.count().__next__)  # a new word gets the next index
+    labels: defaultdict[str, int] = defaultdict(itertools.count().__next__)
     tokens, offsets, label_ids = array("i"), array("q", [0]), array("i")
     bar = progress_bar(max(1, -(-rows.size // MEGABYTE)), "MB")
     for count, (review, label) in enumerate(rows, 1):
-        tokens.extend([words.setdefault(word, len(words)) for word in text.tokenize(review)])
+        tokens.extend(map(words.__getitem__, text.tokenize(review)))
         offsets.append(len(tokens))
-        label_ids.append(labels.setdefault(label, len(labels)))
+        label_ids.append(labels[label])
         if count % BAR_EVERY == 0:
             bar.update(rows.done // MEGABYTE)
     bar.update(-(-rows.size // MEGABYTE), finalize=True)
