@@ -47,6 +47,7 @@ from imdb_rnn.models.ensemble import AVERAGE, MemberInput
 from imdb_rnn.models.linear import DistinctIds, HashedNgrams, NaiveBayesLogits
 
 START, OOV = 1, 2  # imdb_rnn.data.text: ids below OOV (padding 0, start 1) are not words
+CHUNK = 64  # points of the path through the model at a time
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,13 @@ def integrated_gradients(
     """Integrated gradients from `baseline` to `inputs` (both of one shape) of a function f given by
     `gradient`: points `(steps + 1, *shape)` → (f at each `(steps + 1,)`, its gradient at each). Returns the
     attribution `(inputs - baseline) * mean gradient on the straight path` (trapezoid rule), f(inputs) and
-    f(baseline)."""
+    f(baseline). The points go to `gradient` `CHUNK` at a time, so memory does not grow with `steps`."""
     alphas = np.linspace(0.0, 1.0, steps + 1, dtype=np.float32).reshape(-1, *[1] * np.ndim(inputs))
     path = (baseline[None] + alphas * (inputs - baseline)[None]).astype(np.float32)
-    values, gradients = gradient(path)
+    size = min(len(path), CHUNK)  # every call the same batch size: traced once
+    padded = np.concatenate([path, np.repeat(path[-1:], -len(path) % size, axis=0)])
+    answers = [gradient(padded[start : start + size]) for start in range(0, len(padded), size)]
+    values, gradients = (np.concatenate(parts)[: len(path)] for parts in zip(*answers))
     weights = np.full(steps + 1, 1.0 / steps)
     weights[[0, -1]] /= 2  # trapezoid rule
     mean = np.tensordot(weights, np.asarray(gradients, dtype=np.float64), axes=1)
@@ -144,10 +148,9 @@ def _embedded(
     embedded = np.asarray(embedding(ids[None]))[0]  # (features, dim)
     baseline = np.where(covers.any(axis=1, keepdims=True), 0.0, embedded).astype(np.float32)
     compiled = _above_embedding(model, embedding)
-    repeated = np.repeat(tokens[None], steps + 1, axis=0)
 
     def gradient(path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        values, gradients = compiled(repeated, path, np.int32(class_index))
+        values, gradients = compiled(np.repeat(tokens[None], len(path), axis=0), path, np.int32(class_index))
         return values.numpy(), gradients.numpy()
 
     attributions, at_review, at_baseline = integrated_gradients(gradient, embedded, baseline, steps)
