@@ -31,6 +31,7 @@ from imdb_rnn.data.aclimdb import pretraining_texts, read_word_index
 from imdb_rnn.errors import DataError
 from imdb_rnn.files import read_json_or_none
 from imdb_rnn.models import CELLS
+from imdb_rnn.models.torch_kernels import use_fused_kernels
 from imdb_rnn.pretraining.word_vectors import save_vectors
 from imdb_rnn.progress import say
 from imdb_rnn.runs.callbacks import resumable
@@ -83,6 +84,7 @@ def build_language_model(settings: LanguageModelConfig, num_words: int) -> keras
         x = keras.layers.Dropout(settings.dropout, name="dropout")(x)
     logits = keras.layers.Dense(min(settings.output_words, num_words), name="next_word", dtype="float32")(x)
     model = keras.Model(tokens, logits, name="language_model")
+    use_fused_kernels(model)  # under PyTorch: its fused CPU LSTM/GRU
     model.compile(
         optimizer=keras.optimizers.Adam(settings.learning_rate, clipnorm=1.0),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),

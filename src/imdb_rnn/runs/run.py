@@ -184,6 +184,7 @@ class Run:
 
         import imdb_rnn.models  # noqa: F401 - registers the custom layers (HashedBigrams) that load_model needs
         import imdb_rnn.models.ensemble  # noqa: F401 - and an ensemble's (MemberInput, WeightedAverage)
+        from imdb_rnn.models.torch_kernels import use_fused_kernels
 
         path = self.folder / "model.keras"
         if not path.is_file():
@@ -191,13 +192,15 @@ class Run:
                 f"{self.folder}: no model: expected model.keras (written after the first epoch), received none."
             )
         try:
-            return keras.models.load_model(path, compile=False)
+            model = keras.models.load_model(path, compile=False)
         except Exception as error:  # noqa: BLE001 - zip, JSON and deserialization errors: not a loadable model
             reason = str(error).splitlines()[0].rstrip(".") if str(error) else type(error).__name__
             raise RunError(
                 f"{path}: cannot load the model: expected a Keras model file, received a file "
                 f"Keras cannot load ({reason})."
             ) from None
+        use_fused_kernels(model)  # under PyTorch: its fused CPU LSTM/GRU instead of Keras's loop over time steps
+        return model
 
     @cached_property
     def vocabulary(self) -> Vocabulary:

@@ -28,6 +28,7 @@ from imdb_rnn.errors import ConfigError, RunError
 from imdb_rnn.evaluation.evaluate import predict_dataset, record_evaluation
 from imdb_rnn.evaluation.metrics import classification_metrics
 from imdb_rnn.models import build_model, count_statistics
+from imdb_rnn.models.torch_kernels import use_fused_kernels
 from imdb_rnn.pretraining.runs import resolve_pretrained
 from imdb_rnn.runs import folders, status
 from imdb_rnn.training import distribution, pretrained
@@ -59,6 +60,7 @@ def compile_model(
     so each epoch is validated, checkpointed and tested with the averaged weights; the average spans
     about the last third of the epoch (momentum 1 - 3 / steps_per_epoch, at most 0.999)."""
     model = build(config, num_classes)
+    use_fused_kernels(model)  # under PyTorch: its fused CPU LSTM/GRU instead of Keras's loop over time steps
     if pretrained_folder is not None:
         pretrained.initialise(model, Path(pretrained_folder), config.data.num_words)
     options = {}
@@ -246,6 +248,7 @@ def _train(
             return run
         with distribution.one_process():
             best = keras.models.load_model(run / "model.keras", compile=False)
+            use_fused_kernels(best)
             labels, probabilities = predict_dataset(best, test_data)
         test = classification_metrics(labels, probabilities, classes=splits.classes)
         runs.finish_run(run, config, splits, model.count_params(), test["loss"], test["accuracy"])
