@@ -1,0 +1,45 @@
+"""`python scripts/measure_scale.py encode|train --csv FILE --json OUT`: one phase of docs/BENCHMARK.md's "A
+million reviews on one machine" (see `imdb_rnn.reports.scale`), its figures merged into OUT under the
+number of reviews and the phase. Run each phase in a process of its own (its peak memory is its own):
+
+    python scripts/make_large_corpus.py --reviews 100000 --out /tmp/scale/reviews-100k.csv
+    IMDB_RNN_CACHE_DIR=/tmp/scale/cache python scripts/measure_scale.py encode --csv /tmp/scale/reviews-100k.csv --json OUT
+    IMDB_RNN_CACHE_DIR=/tmp/scale/cache python scripts/measure_scale.py train --csv /tmp/scale/reviews-100k.csv --json OUT
+
+`encode` expects an empty cache for the file; `train --steps N` stops the epoch after N optimizer steps
+and extrapolates it (the JSON says which).
+"""
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # runs from a checkout without install
+
+from imdb_rnn.reports import scale  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("phase", choices=["encode", "train"])
+    parser.add_argument("--csv", type=Path, required=True, help="a CSV of make_large_corpus.py")
+    parser.add_argument("--json", type=Path, required=True, help="the JSON file the figures are merged into")
+    parser.add_argument("--steps", type=int, help="train: stop the epoch after this many steps (default: whole)")
+    parser.add_argument("--test", action="store_true", help="train: evaluate the test split after the epoch")
+    parser.add_argument("--name", help="the key of these figures in the JSON (default: the phase)")
+    parser.add_argument("--output-dir", type=Path, default=Path("outputs/scale"), help="train: run folders")
+    args = parser.parse_args(argv)
+    if args.phase == "encode":
+        figures = scale.measure_encoding(args.csv)
+    else:
+        figures = scale.measure_training(args.csv, args.steps, args.output_dir, test=args.test)
+    command = "python scripts/measure_scale.py " + shlex.join(argv if argv is not None else sys.argv[1:])
+    reviews = figures["train"] + figures["validation"] + figures["test"]
+    scale.record(args.json, reviews, args.name or args.phase, figures, command)
+    print({key: value for key, value in figures.items() if key != "seconds_to_step"})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""How the cost of your own data grows with its size: the figures of docs/BENCHMARK.md's "A million
+reviews on one machine" (`scripts/measure_scale.py`).
+
+Two phases, each meant for a process of its own, so that its peak resident memory is its own:
+
+- `measure_encoding(file)`: the first load of a CSV into an empty cache (streamed tokenizing, the
+  vocabulary, the ragged splits): seconds and peak resident memory;
+- `measure_training(file, steps)`: the cached load (seconds), then the shipped lstm config trained on
+  the file for one epoch, exactly as `imdb-rnn train --config lstm --set data.source=csv --set
+  data.path=FILE --set train.epochs=1` trains it (`training.recipe.train`), stopped after `steps`
+  optimizer steps when given. Every call into the train step is timed; the epoch's seconds are then
+  measured (a whole epoch) or extrapolated (`steps_per_epoch` × the steady seconds a step, after the
+  first `WARM_UP_STEPS`, + the time to the first steady step + the validation pass, which always runs
+  whole), and said which. Peak resident memory covers the load and the training.
+
+`record(path, reviews, phase, figures)` merges a phase's figures into one JSON file, under the number of
+reviews and the phase, with the machine, commit and versions.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+from imdb_rnn.environment import commit, machine, versions
+from imdb_rnn.files import write_json
+
+CONFIG = "lstm"
+WARM_UP_STEPS = 64  # steps left out of the steady rate: tracing the train step, filling the shuffle buffer
+
+
+def peak_memory_gib() -> float:
+    """This process's peak resident memory so far, GiB (`ru_maxrss`, KiB on Linux)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)
+
+
+def overrides(file: Path) -> list[str]:
+    return ["data.source=csv", f"data.path={file}", "train.epochs=1"]
+
+
+def measure_encoding(file: Path) -> dict[str, Any]:
+    """The first load of `file` (the cache is expected empty): seconds, sizes and peak memory."""
+    from imdb_rnn.config import load_config
+    from imdb_rnn.data.splits import load_splits
+
+    config = load_config(CONFIG, overrides(file))
+    started = time.perf_counter()
+    splits = load_splits(config.data)
+    seconds = time.perf_counter() - started
+    return {"seconds_first_load": round(seconds, 1), "peak_memory_gib": peak_memory_gib(), **_sizes(file, splits)}
+
+
+def measure_training(file: Path, steps: int | None, output_dir: Path, test: bool = False) -> dict[str, Any]:
+    """The cached load of `file`, then one epoch of the lstm config on it (stopped after `steps` steps when
+    given; see the module), into a run folder under `output_dir`."""
+    import keras
+
+    from imdb_rnn.config import load_config
+    from imdb_rnn.data.splits import load_splits
+    from imdb_rnn.runs import load_run
+    from imdb_rnn.training.recipe import train
+
+    class Clock(keras.callbacks.Callback):
+        """When each call into the train step ended, and how long validation took; stops at `steps`."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.marks: list[tuple[int, float]] = []
+            self.validation = 0.0
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self.marks.append((0, time.perf_counter()))
+
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            self.marks.append((batch + 1, time.perf_counter()))
+            if steps is not None and batch + 1 >= steps:
+                self.model.stop_training = True
+
+        def on_test_begin(self, logs: dict | None = None) -> None:
+            self.validation = time.perf_counter()
+
+        def on_test_end(self, logs: dict | None = None) -> None:
+            self.validation = time.perf_counter() - self.validation
+
+    config = load_config(CONFIG, overrides(file))
+    started = time.perf_counter()
+    splits = load_splits(config.data)
+    cached_seconds = time.perf_counter() - started
+    sizes = _sizes(file, splits)
+    clock = Clock()
+    run = train(config, output_dir, splits=splits, verbose=2, extra_callbacks=[clock], test=test)
+    del splits
+    steps_per_epoch = -(-sizes["train"] // config.train.batch_size)
+    done, ended = clock.marks[-1]
+    done = min(done, steps_per_epoch)  # Keras counts a last, short call into the train step as whole
+    warm = next((mark for mark in clock.marks if mark[0] >= WARM_UP_STEPS), clock.marks[-1])
+    step = (ended - warm[1]) / max(done - warm[0], 1)
+    whole = done >= steps_per_epoch
+    train_seconds = (
+        ended - clock.marks[0][1] if whole else warm[1] - clock.marks[0][1] + step * (steps_per_epoch - warm[0])
+    )
+    metrics = load_run(run).metrics
+    return {
+        "seconds_cached_load": round(cached_seconds, 1),
+        **sizes,
+        "steps_per_epoch": steps_per_epoch,
+        "steps_timed": done,
+        "epoch": "measured whole" if whole else f"extrapolated from {done} of {steps_per_epoch} steps",
+        "seconds_per_step_steady": round(step, 4),
+        "seconds_to_step": {str(count): round(at - clock.marks[0][1], 2) for count, at in clock.marks[1:]},
+        "seconds_training": round(train_seconds, 1),
+        "seconds_validation": round(clock.validation, 1),
+        "seconds_per_epoch": round(train_seconds + clock.validation, 1),
+        "val_accuracy": metrics.get("best_val_accuracy"),
+        "test_accuracy": metrics.get("test_accuracy"),
+        "peak_memory_gib": peak_memory_gib(),
+        "run": str(run),
+    }
+
+
+def _sizes(file: Path, splits: Any) -> dict[str, Any]:
+    parts = {name: getattr(splits, name) for name in ("train", "validation", "test")}
+    return {
+        "file_bytes": Path(file).stat().st_size,
+        **{name: len(part) for name, part in parts.items()},
+        "ids_in_memory": int(sum(len(part.ids) for part in parts.values())),
+        "num_words": splits.num_words,
+    }
+
+
+def record(path: Path, reviews: int, phase: str, figures: dict[str, Any], command: str) -> None:
+    """Merges `figures` into the JSON file `path` under `results[reviews][phase]`, with the command, the
+    machine, commit and versions of this measurement."""
+    import json
+
+    content = json.loads(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else {"results": {}}
+    content["results"].setdefault(str(reviews), {})[phase] = {
+        **figures,
+        "command": command,
+        "commit": commit(),
+        "machine": machine(with_gpus=False),
+        "versions": versions(),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    write_json(Path(path), content)
