@@ -476,3 +476,27 @@ def copy_with_lambda_layer(run: Path, folder: Path) -> Path:
     outputs = keras.layers.Lambda(lambda x: keras.ops.cast(x, "float32")[:, :1] * 0.0)(inputs)
     keras.Model(inputs, outputs).save(folder / "model.keras")
     return folder
+
+
+# The load benchmark -----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_serving_benchmark_times_both_ways_and_the_memory(tiny_run: Path) -> None:
+    from imdb_rnn.reports.serving import benchmark_serving, serving_table, training_texts
+
+    reviews = training_texts(tiny_run, count=50)
+    assert len(reviews) == 50 and all(isinstance(review, str) and review for review in reviews)
+    raw = benchmark_serving(tiny_run, reviews, requests=30, seconds=60, memory_requests=40, levels=(1, 4))
+    assert [(level["way"], level["clients"]) for level in raw["levels"]] == [
+        ("unbatched", 1),
+        ("unbatched", 4),
+        ("batched", 1),
+        ("batched", 4),
+    ]
+    for level in raw["levels"]:
+        assert level["requests"] == 30 and level["failed"] == 0 and len(level["latencies_ms"]) == 30
+        assert level["latency_ms"]["p50"] <= level["latency_ms"]["p99"] and level["requests_per_second"] > 0
+    assert all(level["batches"] == 30 for level in raw["levels"] if level["way"] == "unbatched")  # one a request
+    assert raw["memory"]["requests"] == 40 and raw["memory"]["failed"] == 0
+    assert raw["memory"]["resident_bytes_before"] > 0 and "| batched | 4 | 30 | 0 |" in serving_table(raw)

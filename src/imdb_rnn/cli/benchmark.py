@@ -67,12 +67,28 @@ def add_arguments(parser: Parser) -> None:
         help="instead, time train steps of a few widths: the cost a step and a token, and the ratio to plain "
         "Keras that length bucketing can reach",
     )
+    parser.add_argument(
+        "--serving",
+        metavar="RUN",
+        help="instead, time imdb-rnn serve on RUN on the loopback: requests/s and p50/p99 latency at 1, 8 and 64 "
+        "clients with and without batching, and the server's memory over 10,000 requests (training reviews of "
+        "the run's IMDB data)",
+    )
+    parser.add_argument(
+        "--requests",
+        type=positive_int,
+        default=1000,
+        help="with --serving: requests a level at most (default: 1000; a level also stops after 60 s)",
+    )
     parser.add_argument("--first-seed", type=int, help=argparse.SUPPRESS)  # a child of --backends: its repeat's seed
     parser.add_argument("--results-json", type=Path, help=argparse.SUPPRESS)  # … and where its results go
 
 
 def command_line(args: argparse.Namespace) -> str:
     """The command that ran this benchmark, as a user would type it again (for the raw timings' record)."""
+    if args.serving:
+        words = ["imdb-rnn", "benchmark", "--serving", args.serving, "--requests", str(args.requests)]
+        return shlex.join(words + (["--json", str(args.json)] if args.json else []))
     words = ["imdb-rnn", "benchmark"] + (["--profile"] if args.profile else [])
     words += ["--limit", str(args.limit)] if args.limit else []
     words += ["--maxlen", str(args.maxlen)] if args.maxlen else []
@@ -87,6 +103,8 @@ def command_line(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int:
+    if args.serving:
+        return serving(args, invocation)
     quiet_tensorflow()
     from imdb_rnn.reports.benchmark import STATISTIC, benchmark, run_benchmark, save_results, table
     from imdb_rnn.reports.timings import FILE_NAME, record
@@ -139,4 +157,24 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
     print(table(results))
     print(f"Written to {' and '.join(map(str, reports))}")
     print(f"Raw timings: {path}")
+    return 0
+
+
+def serving(args: argparse.Namespace, invocation: Invocation) -> int:
+    """`--serving RUN`: the server under load (`imdb_rnn.reports.serving`); raw figures to `--json`."""
+    from imdb_rnn.files import new_folder
+    from imdb_rnn.reports.serving import STATISTIC, benchmark_serving, serving_table, training_texts
+    from imdb_rnn.reports.timings import FILE_NAME, record
+
+    started = time.monotonic()
+    try:
+        reviews = training_texts(args.serving)
+        raw = benchmark_serving(args.serving, reviews, requests=args.requests)
+        path = args.json or new_folder(args.output_dir, "serving", what="benchmark folder") / FILE_NAME
+        settings = {"run": Path(args.serving).name, "requests": args.requests, "reviews": len(reviews)}
+        record(path, "serving", command_line(args), STATISTIC, settings, [raw], time.monotonic() - started)
+    except UserError as error:
+        return invocation.fail(str(error), error.exit_code)
+    print(serving_table(raw))
+    print(f"Raw figures: {path}")
     return 0

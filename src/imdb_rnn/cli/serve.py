@@ -50,8 +50,9 @@ def add_arguments(parser: Parser) -> None:
     parser.add_argument(
         "--max-wait-ms",
         type=float,
-        default=5.0,
-        help="how long a request waits for others to join its batch (default: 5)",
+        default=0.0,
+        help="how long a request may wait for others to join its batch when the model is idle (default: 0: a "
+        "batch is whatever queued while the model was busy)",
     )
     parser.add_argument(
         "--max-queue",
