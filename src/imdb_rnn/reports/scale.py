@@ -69,6 +69,7 @@ def measure_training(file: Path, steps: int | None, output_dir: Path, test: bool
     from imdb_rnn.config import load_config
     from imdb_rnn.data.splits import load_splits
     from imdb_rnn.runs import load_run
+    from imdb_rnn.training.data_size import passes_per_epoch
     from imdb_rnn.training.recipe import train
 
     class Clock(keras.callbacks.Callback):
@@ -102,7 +103,8 @@ def measure_training(file: Path, steps: int | None, output_dir: Path, test: bool
     clock = Clock()
     run = train(config, output_dir, splits=splits, verbose=2, extra_callbacks=[clock], test=test)
     del splits
-    steps_per_epoch = -(-sizes["train"] // config.train.batch_size)
+    passes = passes_per_epoch(config, sizes["train"]) or 1  # small data reads its texts more than once an epoch
+    steps_per_epoch = -(-sizes["train"] // config.train.batch_size) * passes
     done, ended, ended_cpu = clock.marks[-1]
     done = min(done, steps_per_epoch)  # Keras counts a last, short call into the train step as whole
     warm = next((mark for mark in clock.marks if mark[0] >= WARM_UP_STEPS), clock.marks[-1])
