@@ -95,6 +95,10 @@ class _FusedLoop:
         states = list(initial_state) if isinstance(initial_state, list | tuple) else [initial_state]
         if isinstance(layer, keras.layers.GRU) and isinstance(states[0], list | tuple):
             states = list(states[0])
+        if sequences.device.type == "meta":  # Keras's shape inference (compute_output_spec): shapes alone
+            batch, steps, units = sequences.shape[0], sequences.shape[1], layer.cell.units
+            outputs = torch.empty(batch, steps if layer.return_sequences else 1, units, device="meta")
+            return outputs[:, -1], outputs, [torch.empty(batch, units, device="meta") for _ in states]
         compiling = torch.jit.is_tracing() or torch.compiler.is_compiling()
         if compiling or sequences.device.type != "cpu":
             return keras_loop(sequences, initial_state, mask, training=training)
