@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -86,6 +87,13 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
     except ModuleNotFoundError as error:
         return invocation.fail(f"{NOT_INSTALLED} no module {error.name}.", 2)
     quiet_tensorflow()
+    import tensorflow as tf
+
+    # One thread issues the model's ops: a pool of one runs them in order, instead of handing each small op
+    # of a recurrent step between threads (measured on the shipped lstm, 2 busy cores: 24 ms instead of
+    # 30 for one review, 330 instead of 365 for 64).
+    with contextlib.suppress(RuntimeError):  # TensorFlow already running in this process: left as it is
+        tf.config.threading.set_inter_op_parallelism_threads(1)
     from imdb_rnn.serving.served import load_served
     from imdb_rnn.serving.server import Limits, listening_socket, serve
 

@@ -127,12 +127,14 @@ class Batcher:
                 start += len(request.texts)
 
     async def _collect(self) -> list[_Request]:
-        """The next batch: the oldest request and those behind it that fit, waiting up to `max_wait` for more."""
+        """The next batch: the oldest request and those behind it that fit, waiting up to `max_wait` for more
+        (counted from when the model became free, or from the oldest request's arrival if later)."""
+        free = time.monotonic()
         while not self._queue:
             self._arrival.clear()
             await self._arrival.wait()
         batch = [self._queue.popleft()]
-        size, deadline = len(batch[0].texts), batch[0].arrived + self.max_wait
+        size, deadline = len(batch[0].texts), max(batch[0].arrived, free) + self.max_wait
         while size < self.max_batch_size:
             if not self._queue:
                 remaining = deadline - time.monotonic()
