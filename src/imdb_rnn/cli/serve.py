@@ -16,7 +16,7 @@ DESCRIPTION = (
     'POST /v1/models/NAME:predict with {"instances": ["a review", ...]}, GET /v1/models/NAME and '
     "/v1/models/NAME/metadata, /healthz and /readyz, and a page at /. Concurrent requests are predicted in "
     "batches. Listens on 127.0.0.1 only unless --host says otherwise: anyone who can reach the port can use "
-    "the models. SIGTERM or Ctrl-C stops taking requests, finishes those in flight and exits 0."
+    "the models. SIGTERM or Ctrl-C stops taking requests, finishes those in flight and exits 0 (a second Ctrl-C: at once, 130)."
 )
 NOT_INSTALLED = (
     "imdb-rnn serve needs Starlette and uvicorn: expected them installed (pip install 'imdb-rnn[serve]'), received"
@@ -126,7 +126,11 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
             flush=True,
         )
 
-    if not serve(models, limits, listener, started):
+    ended = serve(models, limits, listener, started)
+    if ended == "not started":
         return invocation.fail("the server did not start.", 1)
+    if ended == "forced":
+        print("Stopped at once: requests in flight were dropped.", file=sys.stderr)
+        return 130
     print("Stopped: the requests in flight were answered.", file=sys.stderr)
     return 0

@@ -8,10 +8,10 @@
 Each request's texts wait in the queue; the worker takes the oldest request and every request queued
 behind it while their texts number at most `max_batch_size` (a request is never split; a larger one is
 a batch of its own, which `predict` may cut further), waiting for more up to `max_wait_ms` after the
-oldest one arrived — no longer, and not at all when that time has passed already (as it has for
-requests that queued while the previous batch was predicted). Under load batches fill by themselves
-with the requests that arrive while the model is busy, so the default wait is 0: measured with the
-shipped lstm on 2 cores, waiting 2 or 5 ms for company lowered the requests/s at 1 and 8 clients.
+model became free (or after the oldest request arrived, if later) — no longer. Under load batches fill
+by themselves with the requests that arrive while the model is busy, so the default wait is 0:
+measured with the shipped lstm on 2 cores, waiting 2 or 5 ms for company lowered the requests/s at 1
+and 8 clients.
 `predict` runs in a thread of its own, off the event loop, one batch at a time. A request that finds
 `max_queue` requests waiting is refused at once (`QueueFull`: the server answers 503) instead of the
 queue growing without limit. `max_batch_size=1` predicts each request alone (no batching).

@@ -295,12 +295,13 @@ class _Server(uvicorn.Server):
                 signal.signal(number, handler)
 
 
-def serve(models: Sequence[ServedModel], limits: Limits, listener: socket.socket, started: Callable[[], None]) -> bool:
+def serve(models: Sequence[ServedModel], limits: Limits, listener: socket.socket, started: Callable[[], None]) -> str:
     """Serves `models` on `listener` until SIGTERM or Ctrl-C, then finishes the requests in flight;
-    `started()` is called once it accepts connections. Returns whether it started."""
+    `started()` is called once it accepts connections. Returns how it ended: `stopped` (every request
+    answered), `forced` (a second Ctrl-C: requests in flight dropped) or `not started`."""
     server: _Server | None = None
     app = create_app(models, limits, stopping=lambda: server is not None and server.should_exit)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", server_header=False)
     server = _Server(config, started)
     server.run(sockets=[listener])
-    return server.started
+    return "not started" if not server.started else "forced" if server.force_exit else "stopped"
