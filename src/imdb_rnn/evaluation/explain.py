@@ -26,14 +26,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from imdb_rnn.data import text
 
-if TYPE_CHECKING:
-    from imdb_rnn.runs.run import Run
+
+class Run(Protocol):
+    """What `explain` reads of a run: `imdb_rnn.runs.Run` (a layer above this one) is one."""
+
+    config: Any
+    vocabulary: Any
+    model: Any
+    classes: tuple[str, ...]
+
+    def encode(self, texts: Sequence[str], allow_empty: bool = False) -> np.ndarray: ...
+
 
 DEFAULT_STEPS = 50  # the paper suggests 20 to 300
 
