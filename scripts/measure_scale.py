@@ -11,6 +11,7 @@ and extrapolates it (the JSON says which).
 """
 
 import argparse
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -22,14 +23,22 @@ from imdb_rnn.reports import scale  # noqa: E402
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("phase", choices=["encode", "train"])
-    parser.add_argument("--csv", type=Path, required=True, help="a CSV of make_large_corpus.py")
+    parser.add_argument("phase", choices=["encode", "train", "table"], help="table: print the markdown table of --json")
+    parser.add_argument("--csv", type=Path, help="encode, train: a CSV of make_large_corpus.py")
     parser.add_argument("--json", type=Path, required=True, help="the JSON file the figures are merged into")
     parser.add_argument("--steps", type=int, help="train: stop the epoch after this many steps (default: whole)")
     parser.add_argument("--test", action="store_true", help="train: evaluate the test split after the epoch")
     parser.add_argument("--name", help="the key of these figures in the JSON (default: the phase)")
     parser.add_argument("--output-dir", type=Path, default=Path("outputs/scale"), help="train: run folders")
+    parser.add_argument("--rounds", nargs="+", default=["train"], help="table: the training phases, by name")
+    parser.add_argument("--encodings", nargs="+", default=["encode"], help="table: the encoding phases, by name")
     args = parser.parse_args(argv)
+    if args.phase == "table":
+        content = json.loads(args.json.read_text(encoding="utf-8"))
+        print(scale.markdown(content, tuple(args.rounds), tuple(args.encodings)), end="")
+        return 0
+    if args.csv is None:
+        parser.error("argument --csv: expected the CSV to measure, received none")
     if args.phase == "encode":
         figures = scale.measure_encoding(args.csv)
     else:

@@ -163,3 +163,48 @@ def record(path: Path, reviews: int, phase: str, figures: dict[str, Any], comman
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     write_json(Path(path), content)
+
+
+def markdown(content: dict[str, Any], rounds: tuple[str, ...], encodings: tuple[str, ...]) -> str:
+    """The table of docs/BENCHMARK.md from a `record`ed file: a row a size; for each of the training `rounds`
+    (phase names, in order) its CPU seconds an epoch and their ratio to linear growth from the smallest
+    size of the same round, its wall seconds; loads and memory from the `encodings` phases and the rounds."""
+    sizes = sorted(content["results"], key=int)
+    smallest = content["results"][sizes[0]]
+
+    def each(figures: dict[str, Any], names: tuple[str, ...], key: str, style: str = "{:,.0f}") -> str:
+        return " / ".join(style.format(figures[name][key]) for name in names if key in figures.get(name, {}))
+
+    lines = [
+        "| reviews | train / validation / test | ids kept | first load: s (CPU s) | cached load: s (CPU s) "
+        "| steps an epoch | CPU s a step | CPU s an epoch | ÷ linear from "
+        f"{int(sizes[0]):,} | wall s an epoch | peak memory: first load, training (GiB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in sizes:
+        figures = content["results"][size]
+        trained = figures[rounds[0]]
+        loads = " / ".join(
+            f"{figures[name]['seconds_first_load']:,.0f} ({figures[name]['cpu_seconds_first_load']:,.0f})"
+            for name in encodings
+            if "cpu_seconds_first_load" in figures.get(name, {})
+        )
+        cached = " / ".join(
+            f"{figures[name]['seconds_cached_load']:,.1f} ({figures[name]['cpu_seconds_cached_load']:,.1f})"
+            for name in rounds
+        )
+        linear = " / ".join(
+            f"{figures[name]['cpu_seconds_per_epoch'] / smallest[name]['cpu_seconds_per_epoch'] * int(sizes[0]) / int(size):.2f}"
+            for name in rounds
+        )
+        memory = ", ".join(
+            [each(figures, encodings, "peak_memory_gib", "{:.2f}"), each(figures, rounds, "peak_memory_gib", "{:.2f}")]
+        )
+        lines.append(
+            f"| {int(size):,} | {trained['train']:,} / {trained['validation']:,} / {trained['test']:,} "
+            f"| {trained['ids_in_memory'] / 1e6:,.0f} M | {loads} | {cached} | {trained['steps_per_epoch']:,} "
+            f"| {each(figures, rounds, 'cpu_seconds_per_step_steady', '{:.3f}')} "
+            f"| {each(figures, rounds, 'cpu_seconds_per_epoch')} | {linear} "
+            f"| {each(figures, rounds, 'seconds_per_epoch')} | {memory} |"
+        )
+    return "\n".join(lines) + "\n"
