@@ -13,7 +13,8 @@ The layers keep their class, config and weights (Keras's layout: `kernel` `(feat
 `recurrent_kernel` `(units, gates × units)`, `bias`), so `model.keras` is the plain Keras file whatever
 the backend, and a run saved under one backend loads under another. Only the instance's `inner_loop` (what
 `keras.layers.RNN.call` runs over the time steps) is replaced, per layer; nothing global changes, so the
-training and inference entry points call this explicitly (`training.recipe`, `runs.Run.model`).
+training and inference entry points call this explicitly (`training.recipe`, `runs.Run.model`, the
+language model of `pretraining`).
 
 A layer is switched when Keras would use cuDNN for it on a GPU: tanh and sigmoid activations, a bias, no
 `recurrent_dropout`, `unroll: false`, `use_cudnn` "auto" or True, and for the GRU `reset_after: true`.
