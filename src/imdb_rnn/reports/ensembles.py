@@ -25,9 +25,9 @@ from imdb_rnn.config import read_yaml
 from imdb_rnn.config.reading import find_in_configs
 from imdb_rnn.data import text
 from imdb_rnn.errors import ConfigError, show
-from imdb_rnn.files import read_json, read_json_or_none, stamp_of
+from imdb_rnn.files import read_json, read_json_or_none
+from imdb_rnn.reports.results import where_and_when
 from imdb_rnn.runs import status
-from imdb_rnn.runs.provenance import read_provenance
 
 ENSEMBLE = "ensemble"  # the `start` of an ensemble's ledger row
 KEYS = ("members", "weights", "objective")
@@ -116,7 +116,6 @@ def ensemble_record(spec: EnsembleSpec, run: Path, seed: int, members: list[Path
     """The ledger row of an ensemble run folder (the keys of `results.run_record`'s rows)."""
     metrics = read_json(run / "metrics.json")
     costs = [read_json_or_none(Path(member) / "metrics.json") or {} for member in members]
-    provenance, stamp = read_provenance(run) or {}, stamp_of(run)
     weights = ", ".join(f"{member['weight']:.2f}" for member in metrics["ensemble"]["members"])
     return {
         "config": spec.name,
@@ -134,9 +133,7 @@ def ensemble_record(spec: EnsembleSpec, run: Path, seed: int, members: list[Path
         "weights": weights,
         "members": [Path(member).name for member in members],
         "machine": machine,
-        "date": stamp[1].date().isoformat() if stamp else None,
-        "commit": provenance["commit"][:7] if provenance.get("commit") else None,
-        "dirty": provenance.get("dirty"),
-        "config_hash": digest,
+        **where_and_when(run),
+        "config_hash": digest,  # of the spec and its members: the folder's own hash is its config's
         "encoding": text.ENCODING,
     }

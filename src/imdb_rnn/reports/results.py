@@ -37,8 +37,6 @@ Goal = Callable[[str, str], tuple[float | None, str]]  # (config, start) -> (goa
 def run_record(run: Path, config_name: str, start: str, seed: int, command: str, machine: str) -> dict:
     """One ledger row from a completed run folder (its `metrics.json` and `provenance.json`)."""
     metrics = read_json(run / "metrics.json")
-    provenance = read_provenance(run) or {}
-    stamp = stamp_of(run)
     return {
         "config": config_name,
         "architecture": metrics["architecture"],
@@ -53,6 +51,15 @@ def run_record(run: Path, config_name: str, start: str, seed: int, command: str,
         "parameters": metrics["parameters"],
         "command": command,
         "machine": machine,
+        **where_and_when(run),
+    }
+
+
+def where_and_when(run: Path) -> dict:
+    """A ledger row's `date` (from the folder's name), `commit`, `dirty`, `config_hash` and `encoding`
+    (from its `provenance.json`): when and at what code the run folder was made."""
+    provenance, stamp = read_provenance(run) or {}, stamp_of(run)
+    return {
         "date": stamp[1].date().isoformat() if stamp else None,
         "commit": provenance["commit"][:7] if provenance.get("commit") else None,
         "dirty": provenance.get("dirty"),
