@@ -74,6 +74,11 @@ CASES = {
         ["model.pretrained=word2vec", "model.embedding_dim=64"],
         "the pretrained embedding does not fit",
     ),
+    "lazy_updates_need_adam": (
+        ["train.embedding_updates=lazy"],
+        ["train.embedding_updates=lazy", "train.optimizer=adam"],
+        "updates Adam's moments row by row",
+    ),
 }
 
 

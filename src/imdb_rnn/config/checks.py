@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from imdb_rnn.config.pretraining import pretrained_spec
-from imdb_rnn.config.sections import OWN_SOURCES, Config, TrainConfig
+from imdb_rnn.config.sections import LAZY_OPTIMIZERS, OWN_SOURCES, Config, TrainConfig
 from imdb_rnn.errors import ConfigError, show
 
 Origin = Callable[[str, str], str]
@@ -215,6 +215,17 @@ def mixed_objective_perturbs_an_embedding(config: Config, origin: Origin) -> Non
         )
 
 
+def lazy_updates_need_adam(config: Config, origin: Origin) -> None:
+    """`train.embedding_updates: lazy` is a variant of Adam's update (`LAZY_OPTIMIZERS`, `training.optimizers`)."""
+    optimizer = config.train.optimizer
+    if config.train.embedding_updates == "lazy" and optimizer not in LAZY_OPTIMIZERS:
+        raise ConfigError(
+            f"{origin('train', 'embedding_updates')}: `train.embedding_updates: lazy` updates Adam's moments "
+            f"row by row: expected train.optimizer {' or '.join(LAZY_OPTIMIZERS)} with it, received "
+            f"train.optimizer={show(optimizer)}."
+        )
+
+
 CHECKS = [
     own_data_needs_path,
     pretraining_fits_source,
@@ -228,6 +239,7 @@ CHECKS = [
     mirrored_runs_one_step_per_call,
     unlabeled_reviews_are_imdbs,
     mixed_objective_perturbs_an_embedding,
+    lazy_updates_need_adam,
 ]
 
 

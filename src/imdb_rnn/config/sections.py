@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from imdb_rnn.schema import NonNegativeInt, PositiveFloat, PositiveInt, Range
 
 OWN_SOURCES = ("directory", "csv", "jsonl")  # your data: its vocabulary is built from its training texts
+LAZY_OPTIMIZERS = ("adam", "adamw")  # the optimizers with a lazy twin (train.embedding_updates: lazy)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class TrainConfig:
     schedule: Literal["constant", "slanted_triangular"] = "constant"  # slanted: ULMFiT's warm-up then decay
     warmup: Annotated[float, Range(0, 1, min_inclusive=False, max_inclusive=False)] = 0.1  # slanted: rising share
     mixed_precision: bool = False  # float16 compute on a GPU; slower on a CPU
+    # adam/adamw under TensorFlow: "lazy" updates only the embedding rows a batch reads (training.optimizers)
+    embedding_updates: Literal["dense", "lazy"] = "dense"
     # Batches per call into the train step: each call costs a round trip that small batches feel (cnn_lstm's
     # epoch on a CPU: half the time at 16); per-batch callbacks see each call's last batch. None: 16 on one
     # device, 1 under train.distribution or PyTorch.

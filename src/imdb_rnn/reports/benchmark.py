@@ -42,7 +42,8 @@ from imdb_rnn.environment import commit, machine, versions
 from imdb_rnn.errors import ConfigError, RunError
 from imdb_rnn.files import new_folder, read_json, write_text
 from imdb_rnn.training.callbacks import EpochTimer
-from imdb_rnn.training.recipe import OPTIMIZERS, build, train
+from imdb_rnn.training.optimizers import OPTIMIZERS
+from imdb_rnn.training.recipe import build, train
 
 RECIPES = {
     "seed LSTM": None,  # the typed defaults: vocabulary 10,000, Embedding 32 → LSTM 32, rmsprop, batch 128

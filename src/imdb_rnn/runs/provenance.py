@@ -37,6 +37,7 @@ LATER_KEYS = {
     "entropy_minimisation": 0.0,
     "unlabeled_weight": 1.0,
     "unlabeled_batch_size": None,
+    "embedding_updates": "dense",
 }
 
 

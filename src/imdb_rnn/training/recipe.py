@@ -36,18 +36,10 @@ from imdb_rnn.training import records as runs
 from imdb_rnn.training.callbacks import EpochTensorBoard, ResumableEarlyStopping, resumable
 from imdb_rnn.training.data_size import fit_to_data
 from imdb_rnn.training.objectives import MixedObjective, attach, with_unlabeled
+from imdb_rnn.training.optimizers import OPTIMIZERS, make_optimizer
 from imdb_rnn.training.schedules import SlantedTriangular
 
 STEPS_PER_EXECUTION = 16  # the default batches per call into the train step, on one device
-
-OPTIMIZERS = {
-    "rmsprop": keras.optimizers.RMSprop,
-    "adam": keras.optimizers.Adam,
-    "adamw": keras.optimizers.AdamW,
-    "nadam": keras.optimizers.Nadam,
-    "sgd": keras.optimizers.SGD,
-}
-
 
 def compile_model(
     config: Config, steps_per_epoch: int | None = None, pretrained_folder: Path | None = None, num_classes: int = 2
@@ -75,8 +67,12 @@ def compile_model(
     if config.train.schedule == "slanted_triangular":
         total = config.train.epochs * (steps_per_epoch or 1)
         learning_rate = SlantedTriangular(config.train.learning_rate, total, config.train.warmup)
-    optimizer = OPTIMIZERS[config.train.optimizer](
-        learning_rate=learning_rate, clipnorm=config.train.clipnorm, **options
+    optimizer = make_optimizer(
+        config.train.optimizer,
+        config.train.embedding_updates,
+        learning_rate=learning_rate,
+        clipnorm=config.train.clipnorm,
+        **options,
     )
     if num_classes == 2:
         loss, accuracy = "binary_crossentropy", keras.metrics.BinaryAccuracy(name="accuracy")
