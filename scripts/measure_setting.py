@@ -60,8 +60,11 @@ def main(argv: list[str] | None = None) -> int:
                 result["epoch_seconds"].append(run.history["seconds"])
                 result["validation_accuracy"].append(max(run.history["val_accuracy"]))
                 result["test_accuracy"].append(run.metrics["test_accuracy"])
-                print(f"seed {seed}, {args.key}={value}: {run.history['seconds']}, "
-                      f"test {run.metrics['test_accuracy']:.4f}", flush=True)
+                print(
+                    f"seed {seed}, {args.key}={value}: {run.history['seconds']}, "
+                    f"test {run.metrics['test_accuracy']:.4f}",
+                    flush=True,
+                )
     baseline = min(min(epochs) for epochs in results[args.values[0]]["epoch_seconds"])
     for value, result in results.items():
         result["fastest"] = min(min(epochs) for epochs in result["epoch_seconds"])

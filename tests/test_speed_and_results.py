@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -39,18 +40,23 @@ def test_benchmark_prints_and_writes_the_three_ways(real_data: Path, tmp_path: P
     (folder,) = (tmp_path / "bench").iterdir()
     assert (folder / "benchmark.md").read_text() == report.read_text()
     out = capsys.readouterr().out
-    rows = [
-        line
-        for line in report.read_text().splitlines()
-        if line.startswith("| seed LSTM") or line.startswith("| cnn_lstm")
+    lines = report.read_text().splitlines()
+    header = [
+        cell.strip() for cell in next(line for line in lines if line.startswith("| recipe")).strip("|").split("|")
     ]
-    assert len(rows) == 3
+    column = {name: index for index, name in enumerate(header)}
+    rows = [line for line in lines if line.startswith("| seed LSTM") or line.startswith("| cnn_lstm")]
+    # (a), (b), (c), and where PyTorch is installed (r): the recipe in plain PyTorch, with a ratio to it.
+    native = importlib.util.find_spec("torch") is not None
+    assert len(rows) == 3 + native and ("÷ (r), fastest epoch" in column) == native
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
-        assert float(cells[3]) > 0 and 0 <= float(cells[7]) <= 1
-        if cells[2].startswith("(a)"):
-            assert cells[4] == "1.00" and cells[8] == "+0.00 pts"
-        assert float(cells[6]) >= float(cells[3]) > 0  # the median epoch is never faster than the fastest
+        assert float(cells[column["fastest s/epoch"]]) > 0 and 0 <= float(cells[column["test accuracy"]]) <= 1
+        if cells[column["way"]].startswith("(a)"):
+            assert cells[column["÷ (a), fastest epoch"]] == "1.00" and cells[column["Δ accuracy vs (a)"]] == "+0.00 pts"
+        if cells[column["way"]].startswith("(r)"):
+            assert cells[column["÷ (r), fastest epoch"]] == "1.00"
+        assert float(cells[column["median s/epoch"]]) >= float(cells[column["fastest s/epoch"]]) > 0
     assert "200 training reviews" in report.read_text() and "2 repeats" in report.read_text()
     assert rows[0] in out
     assert len(list((folder / "runs").iterdir())) == 4  # (b) and (c), two repeats
@@ -68,8 +74,9 @@ def test_benchmark_prints_and_writes_the_three_ways(real_data: Path, tmp_path: P
     for row, result in zip(rows, timings["results"], strict=True):
         assert len(result["epoch_seconds"]) == 4  # 2 epochs × 2 repeats, every one kept
         cells = [cell.strip() for cell in row.strip("|").split("|")]
-        assert cells[3] == f"{min(result['epoch_seconds']):.2f}"
-        assert cells[4] == f"{min(result['epoch_seconds']) / plain:.2f}"  # the ratio, from the raw timings
+        assert cells[column["fastest s/epoch"]] == f"{min(result['epoch_seconds']):.2f}"
+        ratio = min(result["epoch_seconds"]) / plain
+        assert cells[column["÷ (a), fastest epoch"]] == f"{ratio:.2f}"  # the ratio, from the raw timings
 
 
 @requires_data
@@ -106,8 +113,6 @@ def test_reproduce_skips_finished_runs_and_writes_the_results(real_data: Path, t
 
 @requires_data
 def test_benchmark_times_each_backend_in_its_own_process(real_data: Path, tmp_path: Path, capsys) -> None:
-    import importlib.util
-
     import pytest
 
     backends = ["tensorflow"] + [name for name in ("jax",) if importlib.util.find_spec(name)]
@@ -118,7 +123,8 @@ def test_benchmark_times_each_backend_in_its_own_process(real_data: Path, tmp_pa
     assert benchmark_main([*argv, "--output-dir", str(tmp_path / "bench")]) == 0
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| seed LSTM |")]
-    assert len(rows) == 7 and {row.split("|")[3].strip() for row in rows} == set(backends)
+    native = importlib.util.find_spec("torch") is not None  # (r): once, beside TensorFlow's ways
+    assert len(rows) == 7 + native and {row.split("|")[3].strip() for row in rows} == set(backends)
     (compiled,) = [row for row in rows if "(d) trainer (bucketing, XLA)" in row]  # --jit: TensorFlow only
     assert "tensorflow" in compiled
     tensorflow_plain = next(row for row in rows if "tensorflow" in row and "(a)" in row)

@@ -8,7 +8,10 @@ same seed) is trained three ways for a fixed number of epochs:
       bucketing turned off: the pipeline alone, against hand-written Keras;
   (c) the same trainer with `data.bucketing: true`, its default;
   (d) with `jit`, under TensorFlow: (c) with `train.jit_compile: true` (XLA; batch widths rounded up to
-      multiples of 32, so that each is compiled once). Under JAX, (b) and (c) are compiled already.
+      multiples of 32, so that each is compiled once). Under JAX, (b) and (c) are compiled already;
+  (r) where PyTorch is installed, in the TensorFlow process, for the seed LSTM recipe: the same model written
+      in plain PyTorch (its fused CPU LSTM), from (a)'s initial weights, on (a)'s padded arrays
+      (`reports.torch_reference`), the reference a PyTorch user would hold the trainer to.
 Seconds per epoch include the validation pass, as a user waits for it. The table reports the fastest
 epoch, its ratio to (a)'s fastest epoch, training samples per second in it, the median epoch, and test
 accuracy. Every ratio is of fastest epochs (`STATISTIC`, fixed before measuring: on a shared machine the
@@ -41,6 +44,7 @@ from imdb_rnn.data.splits import Splits, load_splits
 from imdb_rnn.environment import commit, machine, versions
 from imdb_rnn.errors import ConfigError, RunError
 from imdb_rnn.files import new_folder, read_json, write_text
+from imdb_rnn.reports.torch_reference import native_pytorch, reference_fits
 from imdb_rnn.training.callbacks import EpochTimer
 from imdb_rnn.training.optimizers import OPTIMIZERS
 from imdb_rnn.training.recipe import build, train
@@ -51,7 +55,8 @@ RECIPES = {
 }
 WAYS = ("(a) plain Keras", "(b) trainer, no bucketing", "(c) trainer (bucketing)")
 COMPILED_WAY = "(d) trainer (bucketing, XLA)"  # with --jit, under TensorFlow
-ALL_WAYS = (*WAYS, COMPILED_WAY)
+REFERENCE_WAY = "(r) native PyTorch"  # the seed LSTM recipe in plain PyTorch, where torch is installed
+ALL_WAYS = (*WAYS, COMPILED_WAY, REFERENCE_WAY)
 BACKENDS = ("tensorflow", "jax", "torch")
 STATISTIC = "fastest epoch"  # of each way, over its interleaved repeats: every ratio's; chosen before measuring
 
@@ -139,12 +144,16 @@ def run_benchmark(
 ) -> list[Result]:
     """Each recipe trained each way `repeats` times (seed 42, 43, …, or from `first_seed`), the ways in
     turn and in reverse order every other repeat, so that a machine that slows down or speeds up favours
-    none of them; on this process's Keras backend. `jit` adds way (d) under TensorFlow."""
+    none of them; on this process's Keras backend. `jit` adds way (d) under TensorFlow; way (r) runs beside
+    TensorFlow's ways where PyTorch is installed and the recipe is one it writes (`reference_fits`)."""
     results = []
     backend = keras.backend.backend()
-    ways = (*WAYS, COMPILED_WAY) if jit and backend == "tensorflow" else WAYS
+    compiled_ways = (*WAYS, COMPILED_WAY) if jit and backend == "tensorflow" else WAYS
+    has_torch = importlib.util.find_spec("torch") is not None
     for recipe in recipes:
         base = recipe_config(recipe, limit, epochs, maxlen)
+        reference = has_torch and backend == "tensorflow" and reference_fits(base)
+        ways = (*compiled_ways, REFERENCE_WAY) if reference else compiled_ways
         splits = load_splits(base.data)
         by_way = {way: Result(recipe, way, len(splits.train), base.data.maxlen, backend=backend) for way in ways}
         for repeat in range(repeats):
@@ -155,6 +164,8 @@ def run_benchmark(
                 keras.backend.clear_session(free_memory=True)
                 if way.startswith("(a)"):
                     seconds, accuracy = plain_keras(config, splits)
+                elif way == REFERENCE_WAY:
+                    seconds, accuracy = native_pytorch(plain_keras_model(config), config, splits)
                 elif way == COMPILED_WAY:
                     seconds, accuracy = trainer(config, splits, True, output_dir, jit_compile=True)
                 else:
@@ -236,13 +247,15 @@ def table(results: list[Result]) -> str:
     """A Markdown table: the fastest epoch, its ratio to (a)'s fastest epoch (`STATISTIC`, the one ratio),
     training samples per second in it, the median epoch (no ratio), test accuracy and its difference to
     (a); a note under it names the statistic. With several backends, a backend column, and (a) is
-    TensorFlow's plain Keras where it ran."""
+    TensorFlow's plain Keras where it ran. Where way (r) ran, a column of ratios to its fastest epoch."""
     several = len({result.backend for result in results}) > 1
+    referenced = any(result.way == REFERENCE_WAY for result in results)
     backend_head, backend_rule = ("| backend ", "|---") if several else ("", "")
+    reference_head, reference_rule = ("÷ (r), fastest epoch | ", "---:|") if referenced else ("", "")
     lines = [
-        f"| recipe | maxlen {backend_head}| way | fastest s/epoch | ÷ (a), fastest epoch | samples/s, fastest epoch "
-        "| median s/epoch | test accuracy | Δ accuracy vs (a) |",
-        f"|---|---:{backend_rule}|---|---:|---:|---:|---:|---:|---:|",
+        f"| recipe | maxlen {backend_head}| way | fastest s/epoch | ÷ (a), fastest epoch | {reference_head}"
+        "samples/s, fastest epoch | median s/epoch | test accuracy | Δ accuracy vs (a) |",
+        f"|---|---:{backend_rule}|---|---:|---:|{reference_rule}---:|---:|---:|---:|",
     ]
     for result in results:
         plain = [r for r in results if r.recipe == result.recipe and r.way.startswith("(a)")]
@@ -250,15 +263,20 @@ def table(results: list[Result]) -> str:
             r for r in plain if r.backend == result.backend
         )
         backend = f" {result.backend} |" if several else ""
+        ratio_to_reference = ""
+        if referenced:
+            native = next((r for r in results if r.recipe == result.recipe and r.way == REFERENCE_WAY), None)
+            ratio_to_reference = f" {result.fastest / native.fastest:.2f} |" if native else " - |"
         lines.append(
             f"| {result.recipe} | {result.maxlen} |{backend} {result.way} | {result.fastest:.2f} "
-            f"| {result.fastest / base.fastest:.2f} | {result.train_examples / result.fastest:,.0f} "
+            f"| {result.fastest / base.fastest:.2f} |{ratio_to_reference} {result.train_examples / result.fastest:,.0f} "
             f"| {result.median:.2f} | {result.test_accuracy:.4f} "
             f"| {100 * (result.test_accuracy - base.test_accuracy):+.2f} pts |"
         )
     lines.append(
-        f"\nRatios: each way's {STATISTIC} over plain Keras's (a) {STATISTIC}, the ways interleaved; the "
-        "statistic was fixed before measuring. Median epochs are shown, not compared."
+        f"\nRatios: each way's {STATISTIC} over plain Keras's (a) {STATISTIC}"
+        + (" (and over (r)'s, the native PyTorch reference)" if referenced else "")
+        + ", the ways interleaved; the statistic was fixed before measuring. Median epochs are shown, not compared."
     )
     return "\n".join(lines)
 

@@ -36,10 +36,11 @@ from imdb_rnn.training import records as runs
 from imdb_rnn.training.callbacks import EpochTensorBoard, ResumableEarlyStopping, resumable
 from imdb_rnn.training.data_size import fit_to_data
 from imdb_rnn.training.objectives import MixedObjective, attach, with_unlabeled
-from imdb_rnn.training.optimizers import OPTIMIZERS, make_optimizer
+from imdb_rnn.training.optimizers import make_optimizer
 from imdb_rnn.training.schedules import SlantedTriangular
 
 STEPS_PER_EXECUTION = 16  # the default batches per call into the train step, on one device
+
 
 def compile_model(
     config: Config, steps_per_epoch: int | None = None, pretrained_folder: Path | None = None, num_classes: int = 2
