@@ -1,4 +1,4 @@
-"""`python scripts/measure_scale.py encode|train --csv FILE --json OUT`: one phase of docs/BENCHMARK.md's "A
+"""`python scripts/measure_scale.py encode|train|pretrain --csv FILE --json OUT`: one phase of docs/BENCHMARK.md's "A
 million reviews on one machine" (see `imdb_rnn.reports.scale`), its figures merged into OUT under the
 number of reviews and the phase. Run each phase in a process of its own (its peak memory is its own):
 
@@ -6,6 +6,7 @@ number of reviews and the phase. Run each phase in a process of its own (its pea
     IMDB_RNN_CACHE_DIR=/tmp/scale/cache python scripts/measure_scale.py encode --csv /tmp/scale/reviews-100k.csv --json OUT
     IMDB_RNN_CACHE_DIR=/tmp/scale/cache python scripts/measure_scale.py train --csv /tmp/scale/reviews-100k.csv --json OUT
 
+`pretrain` times word2vec over the file's training reviews (`--epochs N`: N instead of the shipped 5).
 `encode` expects an empty cache for the file; `train --steps N` stops the epoch after N optimizer steps
 and extrapolates it (the JSON says which).
 """
@@ -23,10 +24,13 @@ from imdb_rnn.reports import scale  # noqa: E402
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("phase", choices=["encode", "train", "table"], help="table: print the markdown table of --json")
+    parser.add_argument(
+        "phase", choices=["encode", "train", "pretrain", "table"], help="table: print the markdown table of --json"
+    )
     parser.add_argument("--csv", type=Path, help="encode, train: a CSV of make_large_corpus.py")
     parser.add_argument("--json", type=Path, required=True, help="the JSON file the figures are merged into")
     parser.add_argument("--steps", type=int, help="train: stop the epoch after this many steps (default: whole)")
+    parser.add_argument("--epochs", type=int, help="pretrain: word2vec epochs (default: the shipped config's)")
     parser.add_argument("--test", action="store_true", help="train: evaluate the test split after the epoch")
     parser.add_argument("--name", help="the key of these figures in the JSON (default: the phase)")
     parser.add_argument("--output-dir", type=Path, default=Path("outputs/scale"), help="train: run folders")
@@ -41,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("argument --csv: expected the CSV to measure, received none")
     if args.phase == "encode":
         figures = scale.measure_encoding(args.csv)
+    elif args.phase == "pretrain":
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+        figures = scale.measure_pretraining(args.csv, args.epochs, args.output_dir)
     else:
         figures = scale.measure_training(args.csv, args.steps, args.output_dir, test=args.test)
     command = "python scripts/measure_scale.py " + shlex.join(argv if argv is not None else sys.argv[1:])

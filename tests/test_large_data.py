@@ -284,3 +284,21 @@ def test_the_script_writes_a_csv_that_trains_as_own_data(fake_aclimdb: Path, tmp
     assert script.main(["--reviews", "5", "--out", str(out), "--data", str(tmp_path / "none")]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "expected" in error[0]
+
+
+def test_the_pretraining_measure_times_word2vec_on_the_training_reviews_only(
+    fake_aclimdb: Path, tmp_path: Path, monkeypatch
+) -> None:
+    pytest.importorskip("gensim", reason="gensim is not installed (pip install -e '.[dev]')")
+    from imdb_rnn.reports.scale import measure_pretraining
+
+    out = tmp_path / "reviews.csv"
+    write_shuffled_reviews(fake_aclimdb, out, 150, 1)
+    monkeypatch.setenv("IMDB_RNN_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.warns(ImdbRnnWarning, match="held out as the test set"):
+        figures = measure_pretraining(out, epochs=2, scratch=tmp_path)
+        splits = load_splits(DataConfig(source="csv", path=str(out)))
+    assert figures["word2vec"]["epochs"] == 2 and figures["word2vec"]["vector_size"] == 64  # the shipped config's
+    assert figures["words"] == sum(splits.train.lengths) > 0  # the training reviews' ids, no validation or test one
+    assert figures["seconds_word2vec"] >= 0 and figures["peak_memory_gib"] > 0
+    assert not (tmp_path / "word2vec-corpus.txt").exists()  # the scratch corpus is removed

@@ -23,6 +23,7 @@ reviews and the phase, with the machine, commit and versions.
 
 from __future__ import annotations
 
+import dataclasses
 import resource
 import time
 from pathlib import Path
@@ -135,6 +136,47 @@ def measure_training(file: Path, steps: int | None, output_dir: Path, test: bool
         "test_accuracy": metrics.get("test_accuracy"),
         "peak_memory_gib": peak_memory_gib(),
         "run": str(run),
+    }
+
+
+def measure_pretraining(file: Path, epochs: int | None, scratch: Path) -> dict[str, Any]:
+    """word2vec's cost on `file`'s training reviews: the cached load, one corpus line a review (its ids as
+    the words, at most `data.maxlen` each, as the classifier reads them) written to a file in `scratch`, then
+    gensim's Word2Vec with the shipped `configs/pretrain/word2vec.yaml` settings (`epochs` of them when given)
+    on every core, as `imdb-rnn pretrain` trains it. Wall and CPU seconds of each, words, peak memory."""
+    from imdb_rnn.config import load_config
+    from imdb_rnn.config.pretraining import load_pretrain_config
+    from imdb_rnn.data.splits import load_splits
+    from imdb_rnn.pretraining.word_vectors import train_word2vec
+
+    settings = load_pretrain_config("word2vec", [f"word2vec.epochs={epochs}"] if epochs else []).settings
+    config = load_config(CONFIG, overrides(file))
+    started, started_cpu = time.perf_counter(), time.process_time()
+    splits = load_splits(config.data)
+    sizes = _sizes(file, splits)
+    train = splits.train
+    del splits
+    corpus = Path(scratch) / "word2vec-corpus.txt"
+    with open(corpus, "w", encoding="ascii") as lines:
+        for start, end in zip(train.offsets[:-1], train.offsets[1:], strict=True):
+            lines.write(" ".join(map(str, train.ids[start:end].tolist())) + "\n")
+    written, written_cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    words = int(len(train.ids))
+    del train
+    started, started_cpu = time.perf_counter(), time.process_time()
+    train_word2vec(corpus, settings, out=lambda line: print(line, flush=True))
+    seconds, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    corpus.unlink()
+    return {
+        **sizes,
+        "words": words,
+        "word2vec": dataclasses.asdict(settings),
+        "seconds_load_and_corpus": round(written, 1),
+        "cpu_seconds_load_and_corpus": round(written_cpu, 1),
+        "seconds_word2vec": round(seconds, 1),
+        "cpu_seconds_word2vec": round(cpu, 1),
+        "seconds_word2vec_per_epoch": round(seconds / settings.epochs, 1),
+        "peak_memory_gib": peak_memory_gib(),
     }
 
 
