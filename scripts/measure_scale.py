@@ -27,13 +27,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "phase", choices=["encode", "train", "pretrain", "table"], help="table: print the markdown table of --json"
     )
-    parser.add_argument("--csv", type=Path, help="encode, train: a CSV of make_large_corpus.py")
+    parser.add_argument("--csv", type=Path, help="encode, train, pretrain: a CSV of make_large_corpus.py")
     parser.add_argument("--json", type=Path, required=True, help="the JSON file the figures are merged into")
     parser.add_argument("--steps", type=int, help="train: stop the epoch after this many steps (default: whole)")
     parser.add_argument("--epochs", type=int, help="pretrain: word2vec epochs (default: the shipped config's)")
     parser.add_argument("--test", action="store_true", help="train: evaluate the test split after the epoch")
     parser.add_argument("--name", help="the key of these figures in the JSON (default: the phase)")
-    parser.add_argument("--output-dir", type=Path, default=Path("outputs/scale"), help="train: run folders")
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path("outputs/scale"),
+        help="train: run folders; pretrain: its scratch corpus",
+    )
     parser.add_argument("--rounds", nargs="+", default=["train"], help="table: the training phases, by name")
     parser.add_argument("--encodings", nargs="+", default=["encode"], help="table: the encoding phases, by name")
     args = parser.parse_args(argv)

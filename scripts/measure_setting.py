@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                 run = load_run(folder)
                 result = results[value]
                 result["epoch_seconds"].append(run.history["seconds"])
-                result["validation_accuracy"].append(max(run.history["val_accuracy"]))
+                result["validation_accuracy"].append(run.metrics["best_val_accuracy"])
                 result["test_accuracy"].append(run.metrics["test_accuracy"])
                 print(
                     f"seed {seed}, {args.key}={value}: {run.history['seconds']}, "
