@@ -81,6 +81,11 @@ def error(tmp_path: Path, text: str | None = None, overrides: list[str] = ()) ->
         ("data:\n  validation_split: 1\n", ["`data.validation_split`", "in (0, 1)", "received 1"]),
         ("data:\n  padding: left\n", ["`data.padding`", "one of 'pre', 'post'", "received 'left'"]),
         ("data:\n  source: web\n", ["`data.source`", "one of 'auto', 'keras', 'aclimdb'"]),
+        (
+            "train:\n  mixed_precision: 1\n",  # a bool choice takes no number, nor a number a bool
+            ["`train.mixed_precision`", "one of false, true, 'float16', 'bfloat16'", "received 1"],
+        ),
+        ("train:\n  mixed_precision: float32\n", ["`train.mixed_precision`", "received 'float32'"]),
         ("train:\n  learning_rate: fast\n", ["`train.learning_rate`", "a number > 0", "received 'fast'"]),
         ("train:\n  learning_rate: 0\n", ["`train.learning_rate`", "received 0"]),
         ("train:\n  optimizer: adagrad\n", ["`train.optimizer`", "'rmsprop'", "received 'adagrad'"]),

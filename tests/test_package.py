@@ -87,6 +87,10 @@ def test_mixed_precision_stays_with_its_model() -> None:
     model = build(load_config("lstm", ["train.mixed_precision=true"]))
     assert model.get_layer("embedding").dtype_policy.name == "mixed_float16"
     assert keras.mixed_precision.global_policy().name == before == "float32"
+    bfloat16 = build(load_config("lstm", ["train.mixed_precision=bfloat16"]))
+    assert bfloat16.get_layer("embedding").dtype_policy.name == "mixed_bfloat16"
+    assert bfloat16.get_layer("embedding").embeddings.dtype == "float32"  # weights stay float32
+    assert bfloat16.get_layer("positive").dtype_policy.name == "float32"  # and so do the probabilities
     plain = build(load_config("lstm"))
     assert plain.get_layer("embedding").dtype_policy.name == "float32"
 

@@ -181,7 +181,10 @@ def test_command_line_training_prints_the_run_folder_and_test_accuracy(real_data
     assert last[1].startswith(f"Test accuracy: {accuracy:.4f}")
 
 
-@pytest.mark.parametrize("option", ["train.mixed_precision=true", "train.jit_compile=true", "data.bucketing=false"])
+@pytest.mark.parametrize(
+    "option",
+    ["train.mixed_precision=true", "train.mixed_precision=bfloat16", "train.jit_compile=true", "data.bucketing=false"],
+)
 def test_speed_options_train_and_predict_float32_probabilities(option: str, tmp_path: Path) -> None:
     config = load_config("lstm", ["data.maxlen=30", "data.num_words=50", "train.epochs=1", option])
     run = train(config, tmp_path, splits=synthetic_splits(200, seed=0, maxlen=30), verbose=0)

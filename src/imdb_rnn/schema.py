@@ -114,8 +114,11 @@ _WRONG = object()
 
 
 def _convert(base: Any, value: Any) -> Any:
-    if typing.get_origin(base) is Literal:
-        return value if value in typing.get_args(base) and not isinstance(value, bool) else _WRONG
+    if typing.get_origin(base) is Literal:  # true is never 1, nor 1 true: a bool matches only a bool choice
+        choices = typing.get_args(base)
+        if isinstance(value, bool):
+            return value if any(choice is value for choice in choices) else _WRONG
+        return value if value in [choice for choice in choices if not isinstance(choice, bool)] else _WRONG
     if typing.get_origin(base) is list:
         (item,) = typing.get_args(base)
         if not isinstance(value, list):

@@ -267,6 +267,9 @@ def advice(config: Config) -> list[str]:
             "train.jit_compile with length bucketing compiles the train step again for every batch width: "
             "leave data.bucket_width unset (32 when compiled) or set e.g. 32 to bound the widths."
         )
-    if config.train.mixed_precision:
-        notes.append("train.mixed_precision speeds up GPUs with tensor cores; on a CPU it is slower.")
+    if config.train.mixed_precision in (True, "float16"):
+        notes.append(
+            "train.mixed_precision: float16 speeds up GPUs with tensor cores; on a CPU it is slower "
+            "(bfloat16 is the CPU's 16-bit type)."
+        )
     return notes

@@ -66,7 +66,9 @@ class TrainConfig:
     seed: NonNegativeInt = 42  # weights, dropout and batch order
     schedule: Literal["constant", "slanted_triangular"] = "constant"  # slanted: ULMFiT's warm-up then decay
     warmup: Annotated[float, Range(0, 1, min_inclusive=False, max_inclusive=False)] = 0.1  # slanted: rising share
-    mixed_precision: bool = False  # float16 compute on a GPU; slower on a CPU
+    # Compute in 16 bits, weights in float32 (Keras's mixed policies): float16 (or true) for GPUs with tensor
+    # cores; bfloat16 for CPUs with AMX or AVX-512-BF16 (docs/BENCHMARK.md, "bfloat16"). false: float32.
+    mixed_precision: Literal[False, True, "float16", "bfloat16"] = False
     # adam/adamw under TensorFlow: "lazy" updates only the embedding rows a batch reads (training.optimizers)
     embedding_updates: Literal["dense", "lazy"] = "dense"
     # Batches per call into the train step: each call costs a round trip that small batches feel (cnn_lstm's

@@ -91,13 +91,22 @@ def compile_model(
     return model
 
 
+def dtype_policy(mixed_precision: bool | str) -> str:
+    """Keras's dtype policy for `train.mixed_precision`: false → "float32", true or "float16" →
+    "mixed_float16", "bfloat16" → "mixed_bfloat16"."""
+    if mixed_precision is False:
+        return "float32"
+    return "mixed_float16" if mixed_precision in (True, "float16") else f"mixed_{mixed_precision}"
+
+
 def build(config: Config, num_classes: int = 2) -> keras.Model:
-    """`config.model` built for `config.data`'s vocabulary and `num_classes` classes, in float16 compute under `train.mixed_precision`.
+    """`config.model` built for `config.data`'s vocabulary and `num_classes` classes, computing in the
+    16-bit type `train.mixed_precision` names (`true`: float16) with float32 weights, or in float32.
 
     Keras's dtype policy is global: it is set for the build only and put back afterwards, so
     building one model never changes the next (the layers keep the policy they were built with)."""
     previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("mixed_float16" if config.train.mixed_precision else "float32")
+    keras.mixed_precision.set_global_policy(dtype_policy(config.train.mixed_precision))
     try:
         model = build_model(config.model.architecture, config.model.params, config.data.num_words, num_classes)
     finally:
