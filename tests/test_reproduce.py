@@ -244,3 +244,20 @@ def test_a_bad_ensemble_file_is_one_line_naming_it(tmp_path: Path, capsys, conte
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and str(spec) in error and expected in error, error
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("path", sorted((PROJECT / "configs" / "ensembles").glob("*.yaml")), ids=lambda p: p.stem)
+def test_each_shipped_ensemble_names_shipped_configs_with_starts_that_apply(path: Path) -> None:
+    """Every member of a shipped ensemble loads as `reproduce` would train it: a shipped config, from a
+    start that applies to it (a yardstick only from scratch), with the start's overrides checked."""
+    from imdb_rnn.config import load_config
+    from imdb_rnn.reports.ensembles import load_spec
+    from imdb_rnn.reports.reproduce import start_overrides
+
+    spec = load_spec(path.stem)
+    assert len(spec.members) >= 2 and len(set(spec.members)) == len(spec.members)
+    for name, start in spec.members:
+        base = load_config(name)
+        extra = start_overrides(base, start)
+        assert extra is not None, f"{path.name}: {name} does not start from {start}"
+        load_config(name, list(extra))
