@@ -124,7 +124,9 @@ def test_benchmark_times_each_backend_in_its_own_process(real_data: Path, tmp_pa
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| seed LSTM |")]
     native = importlib.util.find_spec("torch") is not None  # (r): once, beside TensorFlow's ways
-    assert len(rows) == 7 + native and {row.split("|")[3].strip() for row in rows} == set(backends)
+    assert len(rows) == 6 + native and {row.split("|")[3].strip() for row in rows} == set(backends)
+    (plain,) = [row for row in rows if "(a) plain Keras" in row]  # the baseline: TensorFlow only
+    assert "tensorflow" in plain
     (compiled,) = [row for row in rows if "(d) trainer (bucketing, XLA)" in row]  # --jit: TensorFlow only
     assert "tensorflow" in compiled
     tensorflow_plain = next(row for row in rows if "tensorflow" in row and "(a)" in row)

@@ -54,7 +54,7 @@ def add_arguments(parser: Parser) -> None:
         choices=BACKENDS,
         metavar="BACKEND",
         help="Keras backends to time, each in its own process, in turn (tensorflow, jax, torch; default: "
-        "this process's backend only)",
+        "this process's backend only); plain Keras (a), the baseline, runs under tensorflow alone when it is one",
     )
     parser.add_argument(
         "--jit",
@@ -82,6 +82,7 @@ def add_arguments(parser: Parser) -> None:
     )
     parser.add_argument("--first-seed", type=int, help=argparse.SUPPRESS)  # a child of --backends: its repeat's seed
     parser.add_argument("--results-json", type=Path, help=argparse.SUPPRESS)  # … and where its results go
+    parser.add_argument("--without-plain", action="store_true", help=argparse.SUPPRESS)  # … without way (a)
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -134,7 +135,15 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
             return 0
         if args.results_json is not None:  # one backend's share of `--backends`, for the parent process
             results = run_benchmark(
-                args.limit, args.epochs, args.maxlen, args.recipes, args.output_dir, 1, args.first_seed, args.jit
+                args.limit,
+                args.epochs,
+                args.maxlen,
+                args.recipes,
+                args.output_dir,
+                1,
+                args.first_seed,
+                args.jit,
+                plain=not args.without_plain,
             )
             save_results(results, args.results_json)
             return 0

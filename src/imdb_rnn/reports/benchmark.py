@@ -18,8 +18,10 @@ accuracy. Every ratio is of fastest epochs (`STATISTIC`, fixed before measuring:
 epoch least slowed down by others; the ways are interleaved, see `run_benchmark`), for every goal alike.
 
 With several Keras backends (`backends`), each backend trains in its own Python process (the backend is
-chosen when Keras is imported), every way of every recipe, once per repeat; the backends take turns,
-in reverse order every other repeat. The ratio is then to TensorFlow's plain Keras, the baseline.
+chosen when Keras is imported), once per repeat; the backends take turns, in reverse order every other
+repeat. Plain Keras (a) is then TensorFlow's alone, the baseline every ratio is to; under JAX and PyTorch
+the trainer's ways (b) and (c) run (plain Keras under PyTorch steps through time in Python on a CPU,
+keras-team/keras#20902: some 11× TensorFlow's epoch, an hour of a 3-epoch run spent on a way no goal reads).
 """
 
 from __future__ import annotations
@@ -141,14 +143,18 @@ def run_benchmark(
     repeats: int = 1,
     first_seed: int | None = None,
     jit: bool = False,
+    plain: bool = True,
 ) -> list[Result]:
     """Each recipe trained each way `repeats` times (seed 42, 43, …, or from `first_seed`), the ways in
     turn and in reverse order every other repeat, so that a machine that slows down or speeds up favours
-    none of them; on this process's Keras backend. `jit` adds way (d) under TensorFlow; way (r) runs beside
-    TensorFlow's ways where PyTorch is installed and the recipe is one it writes (`reference_fits`)."""
+    none of them; on this process's Keras backend. `plain=False` leaves out way (a) (a child of
+    `run_backends` beside TensorFlow's, whose (a) is the baseline). `jit` adds way (d) under TensorFlow;
+    way (r) runs beside TensorFlow's ways where PyTorch is installed and the recipe is one it writes
+    (`reference_fits`)."""
     results = []
     backend = keras.backend.backend()
     compiled_ways = (*WAYS, COMPILED_WAY) if jit and backend == "tensorflow" else WAYS
+    compiled_ways = compiled_ways if plain else compiled_ways[1:]
     has_torch = importlib.util.find_spec("torch") is not None
     for recipe in recipes:
         base = recipe_config(recipe, limit, epochs, maxlen)
@@ -199,7 +205,8 @@ def run_backends(
     for repeat in range(repeats):
         for backend in backends if repeat % 2 == 0 else backends[::-1]:
             print(f"== {backend}, repeat {repeat + 1} of {repeats}", flush=True)
-            for found in _child(backend, limit, epochs, maxlen, recipes, folder, 42 + repeat, jit):
+            plain = backend == "tensorflow" or "tensorflow" not in backends  # (a): the baseline's backend only
+            for found in _child(backend, limit, epochs, maxlen, recipes, folder, 42 + repeat, jit, plain):
                 key = (found.recipe, found.backend, found.way)
                 if key in merged:
                     merged[key].epoch_seconds += found.epoch_seconds
@@ -219,6 +226,7 @@ def _child(
     folder: Path,
     seed: int,
     jit: bool,
+    plain: bool = True,
 ) -> list[Result]:
     results_file = folder / f"{backend}-seed{seed}.json"
     log = folder / f"{backend}-seed{seed}.log"
@@ -226,6 +234,7 @@ def _child(
     command += ["--limit", str(limit)] if limit else []
     command += ["--maxlen", str(maxlen)] if maxlen else []
     command += ["--jit"] if jit else []
+    command += [] if plain else ["--without-plain"]
     command += ["--first-seed", str(seed), "--results-json", str(results_file), "--output-dir", str(folder / backend)]
     with open(log, "w", encoding="utf-8") as handle:
         done = subprocess.run(
