@@ -502,3 +502,13 @@ def test_the_serving_benchmark_times_both_ways_and_the_memory(tiny_run: Path) ->
     assert all(level["batches"] == 30 for level in raw["levels"] if level["way"] == "unbatched")  # one a request
     assert raw["memory"]["requests"] == 40 and raw["memory"]["failed"] == 0
     assert raw["memory"]["resident_bytes_before"] > 0 and "| batched | 4 | 30 | 0 |" in serving_table(raw)
+
+
+def test_the_serving_benchmark_refuses_an_empty_folder_name(capsys) -> None:
+    """`--serving ""` (a shell variable that came out empty) names no run: refused, not read as the training
+    benchmark or the current folder."""
+    with pytest.raises(SystemExit) as refused:
+        run_command("benchmark", ["--serving", ""])
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert "--serving" in err and "expected a folder, received ''" in err and "Traceback" not in err

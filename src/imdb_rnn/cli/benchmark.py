@@ -8,7 +8,7 @@ import shlex
 import time
 from pathlib import Path
 
-from imdb_rnn.cli.common import Invocation, Parser, positive_int, quiet_tensorflow
+from imdb_rnn.cli.common import Invocation, Parser, folder_name, positive_int, quiet_tensorflow
 from imdb_rnn.errors import RunFailed, UserError
 
 HELP = "time plain Keras vs the trainer vs length bucketing on the same data"
@@ -69,6 +69,7 @@ def add_arguments(parser: Parser) -> None:
     )
     parser.add_argument(
         "--serving",
+        type=folder_name,
         metavar="RUN",
         help="instead, time imdb-rnn serve on RUN on the loopback: requests/s and p50/p99 latency at 1, 8 and 64 "
         "clients with and without batching, and the server's memory over 10,000 requests (training reviews of "

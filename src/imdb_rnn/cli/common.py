@@ -102,6 +102,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def folder_name(text: str) -> str:
+    """argparse type of a folder the user names: any non-blank text (an empty one would mean the current
+    folder, which was not named)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a folder, received {text!r}")
+    return text
+
+
 def threshold(value: str) -> float:
     """argparse type of `--threshold`: a number strictly between 0 and 1."""
     try:
