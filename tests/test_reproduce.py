@@ -139,7 +139,11 @@ def test_the_ledger_never_mixes_config_hashes_under_one_row(tmp_path: Path) -> N
     merge(ledger, [ledger_row(1, None, 0.87, encoding=1), ledger_row(2, None, 0.88, encoding=1)], [])
     merged = merge(ledger, [ledger_row(1, "a" * 64, 0.90), ledger_row(2, "a" * 64, 0.91)], [])
     merged = merge(ledger, [ledger_row(1, "b" * 64, 0.80, day=3), ledger_row(1, "a" * 64, 0.92)], [])
-    assert len(merged["runs"]) == 5  # a rerun of (seed 1, hash a) replaced its row; nothing else did
+    assert len(merged["runs"]) == 5  # seed 1 of hash a recorded again from its own folder: its row replaced
+    again = merge(ledger, [ledger_row(1, "a" * 64, 0.93, day=5)], [])  # seed 1 of hash a, trained again elsewhere
+    assert len(again["runs"]) == 6  # beside the first, never over it
+    assert [r["test_accuracy"] for r in again["runs"] if r["config_hash"] == "a" * 64] == [0.92, 0.93, 0.91]
+    assert "| `aaaaaaaa` | **0.9200** ± 0.0100 | 3 |" in results_markdown(again, goal)
     text = results_markdown(merged, goal)
     rows = [line for line in text.splitlines() if line.startswith("| `lstm` |")]
     assert len(rows) == 3  # encoding 1 (no hash), hash a, hash b: three experiments, three rows

@@ -1,7 +1,9 @@
 """The results ledger behind `docs/RESULTS.md`: every run `imdb-rnn reproduce` has measured, kept as
 JSON beside the table (`docs/RESULTS.json`) and merged run by run, so the table keeps the figures of
-earlier sessions and machines while new runs replace the old ones of the same config, start, seed and
-config hash.
+earlier sessions and machines. A run recorded again (the same run folder, say after a resumed
+reproduction) replaces its own row; a new run of a config, start, seed and config hash already recorded
+(a member of an ensemble trained again on a machine without `outputs/`) is added beside it, never over
+it: the same seed on another machine is another measurement, and both count in the table's mean.
 
     {"runs": [{"config": "lstm", "start": "word2vec", "seed": 1, "test_accuracy": 0.89, "machine": ...,
                "commit": "4b40d37", "dirty": false, "config_hash": "3f1c…", "encoding": 2, "date": ...}],
@@ -88,15 +90,25 @@ def pretraining_record(folder: Path) -> dict | None:
 
 
 def merge(ledger: Path, runs: Iterable[dict], pretrainings: Iterable[dict]) -> dict[str, list[dict]]:
-    """Adds `runs` and `pretrainings` to the ledger file (a new run replaces the one of the same config,
-    start and seed; a pretraining, the one of the same folder) and returns the whole ledger."""
+    """Adds `runs` and `pretrainings` to the ledger file (a run replaces only its own row, the same run
+    folder's; a pretraining, the one of the same folder) and returns the whole ledger."""
     content = read_json_or_none(ledger) if Path(ledger).is_file() else None
     content = content if isinstance(content, dict) else {}
     by_key = {_key(r): r for r in content.get("runs", [])}
     by_key.update({_key(r): r for r in runs})
     folders = {p["folder"]: p for p in content.get("pretraining", [])}
     folders.update({p["folder"]: p for p in pretrainings})
-    order = lambda r: (r["config"], r["start"] != SCRATCH, r["start"], r.get("config_hash") or "", r["seed"])  # noqa: E731
+
+    def order(row: dict) -> tuple:
+        return (
+            row["config"],
+            row["start"] != SCRATCH,
+            row["start"],
+            row.get("config_hash") or "",
+            row["seed"],
+            row.get("run") or "",
+        )
+
     merged = {"runs": sorted(by_key.values(), key=order)}
     merged["pretraining"] = sorted(folders.values(), key=lambda p: (p["name"], p["folder"]))
     Path(ledger).parent.mkdir(parents=True, exist_ok=True)
@@ -122,7 +134,7 @@ DUPLICATES_NOTE = (
 
 def results_markdown(ledger: dict[str, list[dict]], goal: Goal) -> str:
     """`docs/RESULTS.md` from the ledger: a row per (config, start, config hash) with mean ± std over its
-    seeds, the pretraining costs, then every run with its command, date, commit and encoding.
+    runs (its seeds, and any seed trained again elsewhere), the pretraining costs, then every run with its command, date, commit and encoding.
     `goal(config, start)` is `(goal or None, published figure)`."""
     groups = _groups(ledger)
     machines = sorted({r["machine"] for r in ledger["runs"]})
@@ -194,7 +206,7 @@ def results_markdown(ledger: dict[str, list[dict]], goal: Goal) -> str:
 
 def summary_table(ledger: dict[str, list[dict]], goal: Goal) -> str:
     """The README's table: a row per config, its test accuracy from scratch and from each pretraining
-    (mean ± std, the number of seeds in brackets; of the newest config hash, marked † under encoding 1), and
+    (mean ± std, the number of runs in brackets; of the newest config hash, marked † under encoding 1), and
     its goal: the one with pretraining, or for a config without one (the yardstick) its own; met when its
     best start reaches it."""
     groups = _latest(_groups(ledger))
@@ -236,8 +248,9 @@ def with_summary(readme: Path, table: str) -> str:
 
 
 def _key(record: dict) -> tuple:
-    """A ledger row's identity: a new run replaces the row of the same config, start, seed and config hash."""
-    return record["config"], record["start"], record["seed"], record.get("config_hash")
+    """A ledger row's identity: its config, start, seed, config hash and run folder (a run recorded again
+    replaces its own row; another run of the same seed is another row)."""
+    return record["config"], record["start"], record["seed"], record.get("config_hash"), record.get("run")
 
 
 def _groups(ledger: dict[str, list[dict]]) -> dict[tuple[str, str, str | None], list[dict]]:
