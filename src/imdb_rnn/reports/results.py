@@ -134,7 +134,8 @@ DUPLICATES_NOTE = (
 
 def results_markdown(ledger: dict[str, list[dict]], goal: Goal) -> str:
     """`docs/RESULTS.md` from the ledger: a row per (config, start, config hash) with mean ± std over its
-    runs (its seeds, and any seed trained again elsewhere), the pretraining costs, then every run with its command, date, commit and encoding.
+    runs (its seeds, and any seed trained again elsewhere), the pretraining costs, then every run with its
+    command, date, commit and encoding.
     `goal(config, start)` is `(goal or None, published figure)`."""
     groups = _groups(ledger)
     machines = sorted({r["machine"] for r in ledger["runs"]})
