@@ -24,11 +24,6 @@ CASES = {
         ["data.source=csv", "data.path=reviews.csv"],
         "reads your data",
     ),
-    "pretraining_fits_source": (
-        ["data.source=jsonl", "data.path=reviews.jsonl", "model.pretrained=word2vec", "model.embedding_dim=64"],
-        ["data.source=aclimdb", "model.pretrained=word2vec", "model.embedding_dim=64"],
-        "rows follow Keras's IMDB word index",
-    ),
     "validation_split_leaves_examples": (
         ["data.limit=4", "data.validation_split=0.1"],
         ["data.limit=20", "data.validation_split=0.1"],

@@ -136,3 +136,12 @@ def test_own_data_records_its_passes_per_epoch(tmp_path: Path) -> None:
     assert vocabulary["num_words"] == 9 and "film" in vocabulary["words"] and "17" not in vocabulary["words"]
     history = json.loads((run / "history.json").read_text())
     assert metrics["epochs_run"] == 1 and len(history["loss"]) == 1
+
+
+def test_the_advice_offers_word_vectors_for_your_own_english_reviews_too() -> None:
+    from imdb_rnn.training.learned import advice_for
+
+    assert "(--set model.pretrained=word2vec)" in advice_for(load_config("gru"))
+    own = advice_for(load_config("gru", CSV))
+    assert "model.pretrained=word2vec, when your texts are English reviews" in own
+    assert "model.pretrained" not in advice_for(load_config("gru", [*CSV, "model.pretrained=word2vec"]))

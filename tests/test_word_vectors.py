@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import TINY_NUM_WORDS, TINY_OVERRIDES, run_command, write, write_tiny_corpus
+from conftest import TINY_NUM_WORDS, TINY_OVERRIDES, run_command, tiny_test_texts, write, write_tiny_corpus
 from imdb_rnn.config import load_config
 from imdb_rnn.config.pretraining import load_pretrain_config
 from imdb_rnn.errors import ConfigError
@@ -226,3 +226,40 @@ def test_vectors_of_the_real_reviews_put_sentiment_words_together(real_data: Pat
     }
     assert {"terrible", "horrible", "dreadful", "atrocious", "horrid", "horrendous"} & set(near["awful"])
     assert {"outstanding", "superb", "exceptional", "terrific", "fantastic", "brilliant"} & set(near["excellent"])
+
+
+def test_matching_rows_find_each_own_word_in_the_keras_index() -> None:
+    from imdb_rnn.training.pretrained import matching_rows
+
+    ours, theirs = matching_rows({"film": 1, "good": 2, "zzz": 3, "bad": 9}, {"good": 5, "film": 2, "bad": 1}, 8, 10)
+    # specials 0-2 keep theirs; film 4 ← 5, good 5 ← 8; zzz is not in Keras's index; bad's id 12 is past 8 rows
+    assert ours.tolist() == [0, 1, 2, 4, 5] and theirs.tolist() == [0, 1, 2, 5, 8]
+    ours, theirs = matching_rows({"good": 1}, {"good": 9}, 8, 10)  # Keras's row 12 is past the 10 vectors
+    assert ours.tolist() == [0, 1, 2] and theirs.tolist() == [0, 1, 2]
+
+
+def test_your_own_words_start_from_the_vectors_of_the_same_words(
+    tiny_corpus: Path, tiny_vectors: Path, tmp_path: Path, capsys
+) -> None:
+    """Your own data's vocabulary is ranked by its own counts, not Keras's: each word's row must be the
+    pretrained row of that word (found through Keras's word index), not the row of the same rank."""
+    import csv
+
+    from imdb_rnn.runs import Run
+    from imdb_rnn.training.recipe import train
+
+    texts = tiny_test_texts(tiny_corpus)
+    with open(tmp_path / "reviews.csv", "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([("text", "label"), *((t, i % 2) for i, t in enumerate(texts * 2))])
+    overrides = [*TINY_OVERRIDES, "data.source=csv", f"data.path={tmp_path / 'reviews.csv'}", "train.epochs=1"]
+    overrides += [f"model.pretrained={tiny_vectors}", "model.pretrained_trainable=false"]
+    run = train(load_config("lstm", overrides), tmp_path / "runs", verbose=0)
+    embedding = Run(run).model.get_layer("embedding").get_weights()[0]
+    ours = json.loads((run / "vocabulary.json").read_text(encoding="utf-8"))["words"]
+    keras_index = json.loads((tiny_corpus / "imdb_word_index.json").read_text(encoding="utf-8"))
+    vectors = load_vectors(tiny_vectors)
+    shared = [w for w in ours if ours[w] + 3 < len(embedding) and keras_index.get(w, 10**9) + 3 < len(vectors)]
+    assert len(shared) >= 5 and any(ours[w] != keras_index[w] for w in shared), "the ranks should differ"
+    for word in shared:
+        np.testing.assert_array_equal(embedding[ours[word] + 3], vectors[keras_index[word] + 3], err_msg=word)
+    assert f"word vectors of {tiny_vectors} for {len(shared)} of your" in capsys.readouterr().out

@@ -104,7 +104,8 @@ FREEZING_DEFAULTS = {"pretrained_trainable": True, "unfreeze_after": None, "grad
 
 def pretrained_layers_fit(config: Config, origin: Origin) -> None:
     """`model.pretrained` vectors have `model.embedding_dim` dimensions and a row for each of `data.num_words`
-    ids; a language model's recurrent layers have the cell and `model.units` of the classifier's encoder."""
+    ids (for IMDB; your own data's words find their rows by word); a language model's recurrent layers have
+    the cell and `model.units` of the classifier's encoder."""
     from imdb_rnn.models import encoder_cell  # Keras: only when a config is checked
 
     if config.model.pretrained is None:
@@ -117,7 +118,7 @@ def pretrained_layers_fit(config: Config, origin: Origin) -> None:
             f"{where}: the pretrained embedding does not fit: expected model.embedding_dim={spec.embedding_dim} "
             f"(the vector size of {name}), received embedding_dim={params.get('embedding_dim')}."
         )
-    if config.data.num_words > spec.rows:
+    if config.data.num_words > spec.rows and config.data.source not in OWN_SOURCES:  # yours map by word
         raise ConfigError(
             f"{where}: the pretrained embedding does not cover the vocabulary: expected data.num_words <= {spec.rows} "
             f"(the rows of {name}), received num_words={config.data.num_words}."
@@ -148,16 +149,6 @@ def own_data_needs_path(config: Config, origin: Origin) -> None:
         raise ConfigError(
             f"{origin('data', 'source')}: `data.source: {config.data.source}` reads your data: expected data.path "
             f"naming {layout}, received data.path=null."
-        )
-
-
-def pretraining_fits_source(config: Config, origin: Origin) -> None:
-    """Pretrained vectors are aligned with Keras's IMDB word index, which your own data's vocabulary is not."""
-    if config.model.pretrained is not None and config.data.source in OWN_SOURCES:
-        raise ConfigError(
-            f"{origin('model', 'pretrained')}: `model.pretrained` rows follow Keras's IMDB word index, not the "
-            f"vocabulary built from your data: expected data.source auto, keras or aclimdb with model.pretrained, "
-            f"received data.source={show(config.data.source)}."
         )
 
 
@@ -228,7 +219,6 @@ def lazy_updates_need_adam(config: Config, origin: Origin) -> None:
 
 CHECKS = [
     own_data_needs_path,
-    pretraining_fits_source,
     validation_split_leaves_examples,
     post_padding_needs_mask,
     convolution_fits_sequence,

@@ -189,6 +189,20 @@ def download_word_index(data: DataConfig) -> Path | None:
         return None
 
 
+def imdb_word_index() -> Path | None:
+    """Keras's `imdb_word_index.json` for data that is not IMDB's (word vectors for your own texts): in
+    `$IMDB_DATA_DIR` or Keras's download folder, else downloaded; None when neither works (offline)."""
+    named = os.environ.get("IMDB_DATA_DIR")
+    dirs = [Path(named).expanduser()] if named else []
+    found = _find_word_index(None, dirs)
+    if found is not None:
+        return found
+    try:
+        return _download(WORD_INDEX_FILE, dirs + [keras_datasets_dir()])
+    except DataError:
+        return None
+
+
 def _download(filename: str, searched: list[Path]) -> Path:
     """Downloads through `keras.utils.get_file` into ~/.keras/datasets (hash-checked); one-line
     `DataError` naming the folders searched when that fails (for example offline)."""

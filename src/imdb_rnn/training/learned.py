@@ -39,8 +39,9 @@ def advice_for(config: Config) -> str:
         f"train.early_stopping={config.train.early_stopping})",
         f"a lower train.learning_rate (now {config.train.learning_rate:g})",
     ]
-    if config.data.source not in OWN_SOURCES and config.model.pretrained is None:
-        tries.append("word vectors (--set model.pretrained=word2vec)")
+    if config.model.pretrained is None:
+        english = ", when your texts are English reviews" if config.data.source in OWN_SOURCES else ""
+        tries.append(f"word vectors (--set model.pretrained=word2vec{english})")
     tries.append("the bag-of-ngrams yardstick (--config baseline_bigrams)")
     return "; ".join(tries)
 

@@ -7,13 +7,19 @@ layer it gives (`imdb_rnn.models.encoder_layers`). ULMFiT's gradual unfreezing t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from imdb_rnn.config import Config
 from imdb_rnn.config.pretraining import pretrained_spec
+from imdb_rnn.data import text
+from imdb_rnn.data.aclimdb import read_word_index
+from imdb_rnn.data.sources import WORD_INDEX_FILE, imdb_word_index
 from imdb_rnn.errors import RunError
+from imdb_rnn.files import read_json
 from imdb_rnn.models import encoder_layers
 from imdb_rnn.pretraining.word_vectors import load_vectors
 
@@ -48,19 +54,63 @@ def prepare_unfreezing(model: keras.Model, config: Config) -> None:
         layer.trainable = False
 
 
-def initialise(model: keras.Model, folder: Path, num_words: int) -> None:
-    """Copies the pretraining in `folder` into `model`: the vectors into the embedding's first
-    `num_words` rows (a bag of n-grams keeps its bigram rows), a language model's recurrent layers into
-    the classifier's first ones."""
+def initialise(model: keras.Model, folder: Path, num_words: int, words: Mapping[str, int] | None = None) -> str:
+    """Copies the pretraining in `folder` into `model` and returns a line saying what it copied: the
+    vectors into the embedding's first `num_words` rows (a bag of n-grams keeps its bigram rows), a
+    language model's recurrent layers into the classifier's first ones.
+
+    The pretraining's rows follow Keras's IMDB word index (row = rank + 3). Your own data's vocabulary
+    `words` (word → rank, built from its training texts) is another order: each of its words then takes
+    the row of the same word in Keras's index (`keras_word_index`), and a word the index lacks keeps its
+    random start."""
     embedding = model.get_layer("embedding")
     (weights,) = embedding.get_weights()
-    weights[:num_words] = load_vectors(folder)[:num_words]
+    vectors = load_vectors(folder)
+    if words is None:
+        weights[:num_words] = vectors[:num_words]
+        said = f"model.pretrained: word vectors of {folder} for ids 0 to {num_words - 1}"
+    else:
+        ours, theirs = matching_rows(words, keras_word_index(folder), min(num_words, len(weights)), len(vectors))
+        weights[ours] = vectors[theirs]
+        known = int((ours >= text.INDEX_FROM).sum())
+        said = f"model.pretrained: word vectors of {folder} for {known:,} of your {num_words - text.INDEX_FROM:,} words"
     embedding.set_weights([weights])
-    if not (Path(folder) / LANGUAGE_MODEL_FILE).is_file():
-        return
-    language_model = load_language_model(folder)
-    for source, target in zip(encoder_layers(language_model), encoder_layers(model)):
-        target.set_weights(source.get_weights())
+    if (Path(folder) / LANGUAGE_MODEL_FILE).is_file():
+        language_model = load_language_model(folder)
+        for source, target in zip(encoder_layers(language_model), encoder_layers(model)):
+            target.set_weights(source.get_weights())
+        said += " and its language model's recurrent layers"
+    return said
+
+
+def matching_rows(
+    words: Mapping[str, int], keras_index: Mapping[str, int], num_words: int, rows: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """`(ours, theirs)`, int arrays of equal length: embedding row `ours[i]` of a vocabulary `words` (word →
+    rank, row rank + 3 below `num_words`) takes pretrained row `theirs[i]` (Keras's rank + 3 below `rows`).
+    The special ids 0 (padding), 1 (start) and 2 (OOV) keep their own rows."""
+    pairs = [(special, special) for special in range(min(text.INDEX_FROM, num_words, rows))]
+    for word, rank in words.items():
+        ours, theirs = rank + text.INDEX_FROM, keras_index.get(word, rows) + text.INDEX_FROM
+        if ours < num_words and theirs < rows:
+            pairs.append((ours, theirs))
+    ours, theirs = zip(*pairs) if pairs else ((), ())
+    return np.asarray(ours, dtype=np.int64), np.asarray(theirs, dtype=np.int64)
+
+
+def keras_word_index(folder: Path) -> dict[str, int]:
+    """Keras's IMDB word index that the pretraining in `folder` aligned its rows with: the file its
+    `metrics.json` names when it is still there, else `imdb_rnn.data.sources.imdb_word_index()`; a
+    one-line `RunError` when neither is found."""
+    metrics = Path(folder) / "metrics.json"
+    named = (read_json(metrics).get("corpus") or {}).get("word_index") if metrics.is_file() else None
+    path = Path(named) if named and Path(named).is_file() else imdb_word_index()
+    if path is None:
+        raise RunError(
+            f"{folder}: model.pretrained with your own data finds each of your words in Keras's IMDB word index: "
+            f"expected {WORD_INDEX_FILE} beside the data (IMDB_DATA_DIR), received none."
+        )
+    return read_word_index(path)
 
 
 def load_language_model(folder: Path) -> keras.Model:

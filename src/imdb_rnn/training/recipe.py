@@ -7,7 +7,7 @@ run, trained = resume(run)             # after a kill: on from the last complete
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import keras
@@ -30,6 +30,7 @@ from imdb_rnn.evaluation.metrics import classification_metrics
 from imdb_rnn.models import build_model, count_statistics
 from imdb_rnn.models.torch_kernels import use_fused_kernels
 from imdb_rnn.pretraining.runs import resolve_pretrained
+from imdb_rnn.progress import say
 from imdb_rnn.runs import folders, status
 from imdb_rnn.training import distribution, pretrained
 from imdb_rnn.training import records as runs
@@ -43,10 +44,14 @@ STEPS_PER_EXECUTION = 16  # the default batches per call into the train step, on
 
 
 def compile_model(
-    config: Config, steps_per_epoch: int | None = None, pretrained_folder: Path | None = None, num_classes: int = 2
+    config: Config,
+    steps_per_epoch: int | None = None,
+    pretrained_folder: Path | None = None,
+    num_classes: int = 2,
+    words: Mapping[str, int] | None = None,
 ) -> keras.Model:
     """Builds `config.model` for `num_classes` classes, copies in the pretraining of `pretrained_folder`
-    (when given) and compiles it with `config.train`'s optimizer: binary cross-entropy for two classes,
+    (when given; `words`, your own data's word → rank, finds each word's pretrained row) and compiles it with `config.train`'s optimizer: binary cross-entropy for two classes,
     sparse categorical cross-entropy for more (labels are class indices either way).
 
     With `train.ema`, the weights are replaced by their moving average every `steps_per_epoch` steps,
@@ -55,7 +60,7 @@ def compile_model(
     model = build(config, num_classes)
     use_fused_kernels(model)  # under PyTorch: its fused CPU LSTM/GRU instead of Keras's loop over time steps
     if pretrained_folder is not None:
-        pretrained.initialise(model, Path(pretrained_folder), config.data.num_words)
+        say(pretrained.initialise(model, Path(pretrained_folder), config.data.num_words, words))
     options = {}
     if config.train.ema:
         momentum = min(max(1 - 3 / (steps_per_epoch or 300), 0.0), 0.999)
@@ -220,7 +225,9 @@ def _train(
     folder = Path(config.model.pretrained) if config.model.pretrained is not None and resume is None else None
     steps = int(train_data.cardinality())
     with distribution.scope(strategy):  # one device unless train.distribution says
-        model = compile_model(config, steps, pretrained_folder=folder, num_classes=len(splits.classes))
+        model = compile_model(
+            config, steps, pretrained_folder=folder, num_classes=len(splits.classes), words=splits.words
+        )
     if resume is None:  # counted weights (NBSVM's naive-Bayes ratios) come from the training reviews
         count_statistics(model, counting_dataset(splits, config))
     objective_callbacks = attach(model, objective) if objective.active else []
