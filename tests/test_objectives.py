@@ -74,6 +74,40 @@ def test_the_perturbation_follows_the_loss_gradient_on_the_words_only() -> None:
     )
 
 
+def test_an_adversarial_step_descends_the_clean_loss_plus_the_loss_at_the_perturbed_embeddings() -> None:
+    """One training step with `train.adversarial` moves every weight (the embedding's rows included) by the
+    gradient of clean loss + loss at `embedded + r`, r from the clean loss's gradient and held constant."""
+    from imdb_rnn.training.objectives import MixedObjective, attach
+
+    keras.utils.set_random_seed(0)
+    model = models.build_model("lstm", {"embedding_dim": 8, "units": 8, "pooling": "max_average"}, 50)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5), loss="binary_crossentropy")
+    tokens = tf.constant(np.random.default_rng(1).integers(3, 50, size=(4, 10)).astype("int32"))
+    tokens = tf.concat([tf.zeros((4, 2), tf.int32), tokens], axis=1)
+    labels = tf.constant([[1.0], [0.0], [1.0], [0.0]])
+    before = [np.array(weight) for weight in model.trainable_weights]
+
+    embedding = model.get_layer("embedding")
+    head = keras.Model(embedding.output, model.output)
+    loss = keras.losses.BinaryCrossentropy()
+    with tf.GradientTape() as tape:  # the reference: both losses in one tape
+        embedded = embedding(tokens)
+        mask = embedding.compute_mask(tokens)
+        with tf.GradientTape() as probe:
+            probe.watch(embedded)
+            clean = loss(labels, head(embedded, mask=mask))
+        r = perturbation(probe.gradient(clean, embedded), embedded, tokens, 0.05)
+        total = clean + loss(labels, head(embedded + r, mask=mask))
+    gradients = [tf.convert_to_tensor(g) for g in tape.gradient(total, model.trainable_weights)]
+
+    attach(model, MixedObjective(adversarial=0.05))
+    logs = model.train_step((tokens, labels))
+    assert float(logs["adversarial_loss"]) > 0
+    for weight, start, gradient in zip(model.trainable_weights, before, gradients, strict=True):
+        np.testing.assert_allclose(np.array(weight), start - 0.5 * np.array(gradient), rtol=1e-4, atol=1e-6)
+    assert np.any(np.array(model.get_layer("embedding").embeddings) != before[0])  # the embedding moved too
+
+
 def test_the_unlabeled_reviews_hold_no_test_review(corpus_with_unlabeled: Path) -> None:
     members = [member for member, _ in pretraining_texts(corpus_with_unlabeled / "aclImdb", UNLABELED)]
     assert len(members) == UNLABELED_REVIEWS and all("/unsup/" in member for member in members)

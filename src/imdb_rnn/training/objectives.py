@@ -11,7 +11,7 @@ Each size is relative: a review's perturbation has `size` times the L2 norm of t
 
 - the labeled loss on the clean embeddings, plus, with `adversarial`, the same loss on embeddings moved
   by `size · ‖e‖ · g / ‖g‖`, g the gradient of the clean loss with respect to them (one more forward and
-  backward pass);
+  backward pass: the clean loss's one backward pass gives g and its weights' gradients together);
 - with `virtual_adversarial`, on a batch of unlabeled reviews (`train.unlabeled_batch_size`, default
   `train.batch_size`), `unlabeled_weight ×` the KL divergence between the model's prediction on them and
   on their embeddings moved the way that changes it most (found by one power iteration from a random
@@ -98,30 +98,38 @@ def attach(model: keras.Model, objective: MixedObjective) -> list[keras.callback
     def train_step(data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         tokens, unlabeled = x if isinstance(x, (tuple, list)) else (x, None)
+        unlabeled = unlabeled if objective.reads_unlabeled else None
+        weights = model.trainable_weights
         with tf.GradientTape() as tape:
-            with tf.GradientTape() as probe:
-                embedded = embedding(tokens, training=True)
-                probe.watch(embedded)
-                _, y_pred = forward(tokens, embedded=embedded)
-                total = model.compute_loss(x=tokens, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
-            if objective.adversarial:
-                with tape.stop_recording():
-                    direction = probe.gradient(total, embedded)
-                r = perturbation(direction, embedded, tokens, objective.adversarial)
-                _, adversarial_pred = forward(tokens, r, embedded)
+            embedded = embedding(tokens, training=True)
+            tape.watch(embedded)
+            _, y_pred = forward(tokens, embedded=embedded)
+            total = model.compute_loss(x=tokens, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+            if unlabeled is not None and not objective.adversarial:
+                total += unlabeled_loss(unlabeled, tape)
+            scaled = model.optimizer.scale_loss(total)
+        if objective.adversarial:
+            # One backward pass gives the clean loss's gradients and the direction of the perturbation; the
+            # rest of the objective is a second graph (the words looked up again, so their rows learn from it).
+            *gradients, direction = tape.gradient(scaled, [*weights, embedded])
+            r = perturbation(direction, embedded, tokens, objective.adversarial)
+            with tf.GradientTape() as second:
+                _, adversarial_pred = forward(tokens, r)
                 adversarial_loss = loss(y, adversarial_pred, sample_weight=sample_weight)
                 trackers["adversarial_loss"].update_state(adversarial_loss)
-                total += adversarial_loss
-            if unlabeled is not None and objective.reads_unlabeled:
-                total += unlabeled_loss(unlabeled)
-            model._loss_tracker.update_state(total, sample_weight=tf.shape(tokens)[0])
-            scaled = model.optimizer.scale_loss(total)
-        gradients = tape.gradient(scaled, model.trainable_weights)
-        model.optimizer.apply_gradients(zip(gradients, model.trainable_weights))
+                rest = adversarial_loss if unlabeled is None else adversarial_loss + unlabeled_loss(unlabeled, second)
+                scaled_rest = model.optimizer.scale_loss(rest)
+            more = second.gradient(scaled_rest, weights)
+            gradients = [_add(first, other) for first, other in zip(gradients, more, strict=True)]
+            total += rest
+        else:
+            gradients = tape.gradient(scaled, weights)
+        model._loss_tracker.update_state(total, sample_weight=tf.shape(tokens)[0])
+        model.optimizer.apply_gradients(zip(gradients, weights))
         logs = model.compute_metrics(tokens, y, y_pred, sample_weight=sample_weight)
         return {**logs, **{name: tracker.result() for name, tracker in trackers.items()}}
 
-    def unlabeled_loss(unlabeled: tf.Tensor) -> tf.Tensor:
+    def unlabeled_loss(unlabeled: tf.Tensor, recording: tf.GradientTape) -> tf.Tensor:
         embedded, prediction = forward(unlabeled)
         added = tf.constant(0.0)
         if objective.entropy_minimisation:
@@ -131,7 +139,7 @@ def attach(model: keras.Model, objective: MixedObjective) -> list[keras.callback
         if objective.virtual_adversarial:
             target = tf.stop_gradient(prediction)
             fixed = tf.stop_gradient(embedded)
-            with tf.GradientTape() as probe:
+            with recording.stop_recording(), tf.GradientTape() as probe:  # the probe's own pass only
                 random = perturbation(tf.random.normal(tf.shape(fixed)), fixed, unlabeled, XI)
                 probe.watch(random)
                 _, probed = forward(unlabeled, random, fixed)
@@ -169,6 +177,17 @@ def perturbation(direction: tf.Tensor, embedded: tf.Tensor, tokens: tf.Tensor, s
     direction = tf.stop_gradient(direction) * words
     scale = tf.stop_gradient(_norm(tf.cast(embedded, direction.dtype) * words))
     return tf.cast(size * scale * direction / (_norm(direction) + TINY), embedded.dtype)
+
+
+def _add(first: tf.Tensor | tf.IndexedSlices | None, other: tf.Tensor | tf.IndexedSlices | None):
+    """The sum of two gradients of one weight; an embedding's row slices stay row slices (concatenated: the
+    optimizer sums a row's slices), so an update still touches only the rows read."""
+    if first is None or other is None:
+        return other if first is None else first
+    if isinstance(first, tf.IndexedSlices) and isinstance(other, tf.IndexedSlices):
+        values = tf.concat([first.values, tf.cast(other.values, first.values.dtype)], axis=0)
+        return tf.IndexedSlices(values, tf.concat([first.indices, other.indices], axis=0), first.dense_shape)
+    return tf.convert_to_tensor(first) + tf.convert_to_tensor(other)
 
 
 def _norm(x: tf.Tensor) -> tf.Tensor:
