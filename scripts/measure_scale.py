@@ -39,12 +39,29 @@ def main(argv: list[str] | None = None) -> int:
         default=Path("outputs/scale"),
         help="train: run folders; pretrain: its scratch corpus",
     )
-    parser.add_argument("--rounds", nargs="+", default=["train"], help="table: the training phases, by name")
+    parser.add_argument(
+        "--rounds", nargs="+", default=["train"], help="table: the training phases, or one pretrain phase, by name"
+    )
     parser.add_argument("--encodings", nargs="+", default=["encode"], help="table: the encoding phases, by name")
     args = parser.parse_args(argv)
     if args.phase == "table":
         content = json.loads(args.json.read_text(encoding="utf-8"))
-        print(scale.markdown(content, tuple(args.rounds), tuple(args.encodings)), end="")
+        held = {name for figures in content["results"].values() for name in figures}
+        missing = [name for name in (*args.rounds, *args.encodings) if name not in held]
+        if missing:
+            parser.error(
+                f"argument --rounds/--encodings: expected phases of {args.json} "
+                f"({', '.join(sorted(held))}), received {', '.join(missing)}"
+            )
+        pretraining = all(
+            "cpu_seconds_word2vec" in figures.get(name, {})
+            for figures in content["results"].values()
+            for name in args.rounds
+        )
+        if pretraining:  # word2vec's table: one pretraining phase
+            print(scale.pretraining_markdown(content, args.rounds[0], tuple(args.encodings)), end="")
+        else:
+            print(scale.markdown(content, tuple(args.rounds), tuple(args.encodings)), end="")
         return 0
     if args.csv is None:
         parser.error("argument --csv: expected the CSV to measure, received none")

@@ -302,3 +302,34 @@ def test_the_pretraining_measure_times_word2vec_on_the_training_reviews_only(
     assert figures["words"] == sum(splits.train.lengths) > 0  # the training reviews' ids, no validation or test one
     assert figures["seconds_word2vec"] >= 0 and figures["peak_memory_gib"] > 0
     assert not (tmp_path / "word2vec-corpus.txt").exists()  # the scratch corpus is removed
+
+
+def test_the_word2vec_table_rates_each_size_by_cpu_seconds_a_million_words(tmp_path: Path, capsys) -> None:
+    import importlib.util
+
+    from imdb_rnn.reports.scale import record
+
+    figures = {"train": 8, "validation": 2, "test": 2, "word2vec": {"epochs": 1}, "peak_memory_gib": 1.0}
+    json_path = tmp_path / "scale.json"
+    for reviews, words, cpu in ((100, 1_000_000, 4.0), (1000, 10_000_000, 44.0)):
+        timed = {"words": words, "cpu_seconds_word2vec": cpu, "seconds_word2vec": cpu / 2}
+        record(json_path, reviews, "pretrain", {**figures, **timed}, "measure")
+        record(
+            json_path,
+            reviews,
+            "encode",
+            {"seconds_first_load": 1.0, "cpu_seconds_first_load": 1.0, "peak_memory_gib": 2.5},
+            "measure",
+        )
+    spec = importlib.util.spec_from_file_location("measure_scale", PROJECT / "scripts" / "measure_scale.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.main(["table", "--json", str(json_path), "--rounds", "pretrain"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 1")]
+    assert rows[0] == "| 100 | 8 | 1,000,000 | 1.0 (1.0) | 2.0 (4.0) | 4.00 | 1.00 | 2.50 |"
+    assert rows[1].endswith("| 22.0 (44.0) | 4.40 | 1.10 | 2.50 |")  # 10% over linear growth
+    with pytest.raises(SystemExit) as exit_info:
+        script.main(["table", "--json", str(json_path)])  # no training phase "train" in this file
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "expected phases of" in error and "(encode, pretrain), received train" in error

@@ -250,3 +250,37 @@ def markdown(content: dict[str, Any], rounds: tuple[str, ...], encodings: tuple[
             f"| {each(figures, rounds, 'seconds_per_epoch')} | {memory} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def pretraining_markdown(content: dict[str, Any], phase: str = "pretrain", encodings: tuple[str, ...] = ()) -> str:
+    """The word2vec table of docs/BENCHMARK.md from a `record`ed file: a row a size, with the `phase` of
+    `measure_pretraining` (wall and CPU seconds of word2vec, CPU seconds a million words and their ratio to
+    the smallest size's) and the first load of the `encodings` phases."""
+    sizes = sorted(content["results"], key=int)
+    per_million = {
+        size: content["results"][size][phase]["cpu_seconds_word2vec"] / content["results"][size][phase]["words"] * 1e6
+        for size in sizes
+    }
+    epochs = {content["results"][size][phase]["word2vec"]["epochs"] for size in sizes}
+    lines = [
+        f"| reviews | training reviews | words | first load (encode): s (CPU s) | word2vec, {'/'.join(map(str, epochs))} "
+        f"epoch(s): s (CPU s) | CPU s a million words | ÷ linear from {int(sizes[0]):,} | peak memory (GiB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in sizes:
+        figures = content["results"][size]
+        run = figures[phase]
+        loads = " / ".join(
+            f"{figures[name]['seconds_first_load']:,.1f} ({figures[name]['cpu_seconds_first_load']:,.1f})"
+            for name in encodings
+            if "cpu_seconds_first_load" in figures.get(name, {})
+        )
+        memory = max(
+            [run["peak_memory_gib"], *(figures[name]["peak_memory_gib"] for name in encodings if name in figures)]
+        )
+        lines.append(
+            f"| {int(size):,} | {run['train']:,} | {run['words']:,} | {loads or '-'} "
+            f"| {run['seconds_word2vec']:,.1f} ({run['cpu_seconds_word2vec']:,.1f}) | {per_million[size]:.2f} "
+            f"| {per_million[size] / per_million[sizes[0]]:.2f} | {memory:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
