@@ -226,11 +226,7 @@ def markdown(content: dict[str, Any], rounds: tuple[str, ...], encodings: tuple[
     for size in sizes:
         figures = content["results"][size]
         trained = figures[rounds[0]]
-        loads = " / ".join(
-            f"{figures[name]['seconds_first_load']:,.0f} ({figures[name]['cpu_seconds_first_load']:,.0f})"
-            for name in encodings
-            if "cpu_seconds_first_load" in figures.get(name, {})
-        )
+        loads = _first_loads(figures, encodings, ",.0f")
         cached = " / ".join(
             f"{figures[name]['seconds_cached_load']:,.1f} ({figures[name]['cpu_seconds_cached_load']:,.1f})"
             for name in rounds
@@ -270,11 +266,7 @@ def pretraining_markdown(content: dict[str, Any], phase: str = "pretrain", encod
     for size in sizes:
         figures = content["results"][size]
         run = figures[phase]
-        loads = " / ".join(
-            f"{figures[name]['seconds_first_load']:,.1f} ({figures[name]['cpu_seconds_first_load']:,.1f})"
-            for name in encodings
-            if "cpu_seconds_first_load" in figures.get(name, {})
-        )
+        loads = _first_loads(figures, encodings, ",.1f")
         memory = max(
             [run["peak_memory_gib"], *(figures[name]["peak_memory_gib"] for name in encodings if name in figures)]
         )
@@ -284,3 +276,12 @@ def pretraining_markdown(content: dict[str, Any], phase: str = "pretrain", encod
             f"| {per_million[size] / per_million[sizes[0]]:.2f} | {memory:.2f} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _first_loads(figures: dict[str, Any], encodings: tuple[str, ...], style: str) -> str:
+    """ "wall (CPU)" seconds of the first load of each of the `encodings` phases a size holds, "a / b"."""
+    return " / ".join(
+        f"{figures[name]['seconds_first_load']:{style}} ({figures[name]['cpu_seconds_first_load']:{style}})"
+        for name in encodings
+        if "cpu_seconds_first_load" in figures.get(name, {})
+    )

@@ -102,7 +102,8 @@ def attach(model: keras.Model, objective: MixedObjective) -> list[keras.callback
         weights = model.trainable_weights
         with tf.GradientTape() as tape:
             embedded = embedding(tokens, training=True)
-            tape.watch(embedded)
+            if objective.adversarial:
+                tape.watch(embedded)  # its gradient is the perturbation's direction
             _, y_pred = forward(tokens, embedded=embedded)
             total = model.compute_loss(x=tokens, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
             if unlabeled is not None and not objective.adversarial:
