@@ -304,9 +304,9 @@ def describe(limit: int | None, epochs: int, repeats: int, backends: list[str] |
     )
 
 
-def write_report(path: Path, description: str, results: list[Result], started: float) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text(path, f"# Benchmark\n\n{description} ({time.monotonic() - started:.0f} s in all).\n\n{table(results)}\n")
+def report_text(description: str, results: list[Result], started: float) -> str:
+    """The whole report, made once so that every copy of it says the same (elapsed seconds included)."""
+    return f"# Benchmark\n\n{description} ({time.monotonic() - started:.0f} s in all).\n\n{table(results)}\n"
 
 
 def benchmark(
@@ -332,6 +332,8 @@ def benchmark(
     else:
         results = run_benchmark(limit, epochs, maxlen, recipes, folder / "runs", repeats, jit=jit)
     reports = [folder / "benchmark.md"] + ([out] if out else [])
+    text = report_text(describe(limit, epochs, repeats, backends), results, started)
     for report in reports:
-        write_report(report, describe(limit, epochs, repeats, backends), results, started)
+        report.parent.mkdir(parents=True, exist_ok=True)
+        write_text(report, text)
     return results, reports
