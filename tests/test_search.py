@@ -161,3 +161,21 @@ def test_a_bad_space_is_one_line_and_exit_2(
         err.startswith(f"imdb-rnn search: error: {path}: ") and says in err and "expected" in err and "received" in err
     )
     assert not (tmp_path / "out").exists()  # nothing written
+
+
+SHIPPED_SPACES = {"lstm": "lstm", "mixed": "best"}  # each shipped space and the config its header names
+
+
+@pytest.mark.parametrize("space, config", sorted(SHIPPED_SPACES.items()))
+def test_every_shipped_space_reads_against_its_config(space: str, config: str) -> None:
+    from imdb_rnn.training.space import find_space, read_space
+
+    dimensions = read_space(space, config)  # every value checked on top of the config, as --set is
+    assert dimensions and f"--config {config} --space {space}" in find_space(space).read_text()
+
+
+def test_every_shipped_space_is_checked() -> None:
+    from imdb_rnn.training.space import find_space
+
+    folder = find_space("lstm").parent
+    assert sorted(path.stem for path in folder.glob("*.yaml")) == sorted(SHIPPED_SPACES)
