@@ -57,6 +57,8 @@ def test_a_search_makes_a_run_folder_a_trial_and_a_winner_config(searched: Path)
 
     table = rows(searched)
     assert [row["trial"] for row in table] == ["0", "1", "2"]
+    # The base config's own values (units 16, learning rate 0.02) lie in the space: they are trial 0.
+    assert (table[0]["model.units"], float(table[0]["train.learning_rate"])) == ("16", 0.02)
     assert {row["state"] for row in table} <= {"completed", "pruned"} and table[0]["state"] == "completed"
     runs = trial_runs(searched)
     assert len(runs) == 3 and sorted(row["run"] for row in table) == [str(run) for run in runs]
@@ -94,6 +96,7 @@ def test_a_trial_that_cannot_learn_is_pruned(tiny_corpus: Path, tmp_path: Path) 
 
     space = write(tmp_path / "space.yaml", "train.learning_rate: [0.02, 1.0e-30]\n")
     overrides = [*TINY_OVERRIDES, "train.epochs=4", "train.early_stopping=null", f"data.path={tiny_corpus}"]
+    overrides.append("train.learning_rate=0.01")  # off the space: no trial of the base config's own values
     folder, _ = start("lstm", space, overrides, tmp_path, seed=0, trials=2)
     sampler = optuna.samplers.GridSampler({"train.learning_rate": [0.02, 1e-30]}, seed=0)
     result = run_search(
@@ -161,6 +164,27 @@ def test_a_bad_space_is_one_line_and_exit_2(
         err.startswith(f"imdb-rnn search: error: {path}: ") and says in err and "expected" in err and "received" in err
     )
     assert not (tmp_path / "out").exists()  # nothing written
+
+
+@pytest.mark.parametrize(
+    "range_, value, held",
+    [
+        ({"choices": (0.02, 0.05)}, 0.02, True),
+        ({"choices": (0.02, 0.05)}, 0.03, False),
+        ({"choices": (1, 2)}, True, False),  # True == 1, but a flag is not a number of units
+        ({"low": 0.005, "high": 0.03, "log": True}, 0.02, True),
+        ({"low": 0.005, "high": 0.03, "log": True}, 0.001, False),
+        ({"low": 0.0, "high": 0.5, "step": 0.1}, 0.3, True),
+        ({"low": 0.0, "high": 0.5, "step": 0.1}, 0.25, False),
+        ({"low": 32, "high": 128}, 64, True),
+        ({"low": 32, "high": 128}, 64.5, False),
+        ({"low": 32, "high": 128}, None, False),
+    ],
+)
+def test_a_dimension_holds_its_own_points_only(range_: dict, value, held: bool) -> None:
+    from imdb_rnn.training.space import Dimension
+
+    assert Dimension("model.units", **range_).holds(value) is held
 
 
 SHIPPED_SPACES = {"lstm": "lstm", "mixed": "best"}  # each shipped space and the config its header names

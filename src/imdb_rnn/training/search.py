@@ -9,7 +9,9 @@ and the base config with its overrides resolved, `base.yaml`), the Optuna study 
 `JournalStorage`, appended to trial by trial), one run folder per trial (`<config>-trial-<n>-<time>/`, made
 by `training.recipe.train` with `test=False`: validation only), `trials.csv` and the winner. Starting the
 same search again (same base config, overrides, space and seed) continues that folder: finished trials are
-kept, and a trial cut short by a kill is run again with its parameters.
+kept, and a trial cut short by a kill is run again with its parameters. When the base config's own values
+of the searched keys are all points of the space, they are the first trial: the winner is judged against
+the starting point, measured the same way.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 import keras
 import yaml
 
-from imdb_rnn.config import load_config, save_config
+from imdb_rnn.config import Config, load_config, save_config
 from imdb_rnn.config.reading import Setting
 from imdb_rnn.errors import RunError, RunFailed, RunInterrupted, RunPruned, UserError, show
 from imdb_rnn.files import read_json, read_json_or_none, write_json, write_text
@@ -143,13 +145,18 @@ def run_search(
         study_name="search", storage=storage, direction="maximize", pruner=pruner, load_if_exists=True
     )
     _recover(study, optuna.trial.TrialState)
+    if not study.trials:  # the starting point is measured too, so the winner is judged against it
+        base = base_point(load_config(folder / BASE), dimensions)
+        if base is not None:
+            study.enqueue_trial(base, user_attrs={"base": True})
     study.sampler = sampler or optuna.samplers.TPESampler(seed=asked["seed"] + len(study.trials))
     remaining = trials - len(_finished(study, optuna.trial.TrialState))
 
     def objective(trial: Any) -> float:
         params = {dimension.key: dimension.suggest(trial) for dimension in dimensions}
         shown = ", ".join(f"{key}={show(value)}" for key, value in params.items())
-        print(f"== trial {trial.number}: {shown}", flush=True)
+        starting = " (the base config's own values)" if trial.user_attrs.get("base") else ""
+        print(f"== trial {trial.number}{starting}: {shown}", flush=True)
         try:
             config = trial_config(folder / BASE, params, f"{asked['name']}-trial-{trial.number}")
             keras.backend.clear_session(free_memory=True)  # drop the previous trial's graphs and weights
@@ -177,6 +184,19 @@ def run_search(
     finally:
         result = write_results(folder, study, asked)
     return result
+
+
+def base_point(base: Config, dimensions: list[Dimension]) -> dict[str, Any] | None:
+    """The base config's own values of the searched keys, when every one is a point of the space (then
+    the search's first trial trains the base config itself); None otherwise."""
+    point, values = {}, base.to_dict()
+    for dimension in dimensions:
+        section, key = dimension.key.split(".", 1)
+        value = values[section].get(key)
+        if not dimension.holds(value):
+            return None
+        point[dimension.key] = value
+    return point
 
 
 def _recover(study: Any, states: Any) -> None:

@@ -51,6 +51,20 @@ class Dimension:
             return trial.suggest_int(self.key, self.low, self.high, step=self.step or 1, log=self.log)
         return trial.suggest_float(self.key, float(self.low), float(self.high), step=self.step, log=self.log)
 
+    def holds(self, value: Any) -> bool:
+        """Whether `value` is a point of this dimension: one of its choices (of the same type), or inside its
+        range, an integer for integer bounds and on the grid of `step` when it has one."""
+        if self.choices is not None:
+            return any(type(value) is type(choice) and value == choice for choice in self.choices)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not self.low <= value <= self.high:
+            return False
+        if self.integer and not isinstance(value, int):
+            return False
+        if self.step is None:
+            return True
+        steps = (value - self.low) / self.step
+        return abs(steps - round(steps)) < 1e-9
+
     def to_dict(self) -> dict[str, Any]:
         """As written in a space file (the mapping form of a range): what `search.json` records."""
         if self.choices is not None:
