@@ -53,11 +53,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"argument --rounds/--encodings: expected phases of {args.json} "
                 f"({', '.join(sorted(held))}), received {', '.join(missing)}"
             )
-        pretraining = all(
-            "cpu_seconds_word2vec" in figures.get(name, {})
-            for figures in content["results"].values()
+        kinds = {
+            name: any("cpu_seconds_word2vec" in figures.get(name, {}) for figures in content["results"].values())
             for name in args.rounds
-        )
+        }
+        pretraining = [name for name, word2vec in kinds.items() if word2vec]
+        if pretraining and (len(pretraining) > 1 or len(kinds) > 1):
+            parser.error(
+                "argument --rounds: expected training phases or one pretraining phase, received "
+                + ", ".join(f"{name} ({'pretraining' if kinds[name] else 'training'})" for name in args.rounds)
+            )
         if pretraining:  # word2vec's table: one pretraining phase
             print(scale.pretraining_markdown(content, args.rounds[0], tuple(args.encodings)), end="")
         else:

@@ -333,3 +333,11 @@ def test_the_word2vec_table_rates_each_size_by_cpu_seconds_a_million_words(tmp_p
     assert exit_info.value.code == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert "expected phases of" in error and "(encode, pretrain), received train" in error
+    record(json_path, 100, "train", {"cpu_seconds_epoch": 3.0, "peak_memory_gib": 1.0}, "measure")
+    with pytest.raises(SystemExit) as exit_info:  # a word2vec phase and a training phase in one table
+        script.main(["table", "--json", str(json_path), "--rounds", "pretrain", "train"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.endswith(
+        "expected training phases or one pretraining phase, received pretrain (pretraining), train (training)"
+    )
