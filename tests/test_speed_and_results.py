@@ -119,9 +119,13 @@ def test_benchmark_times_each_backend_in_its_own_process(real_data: Path, tmp_pa
     if len(backends) < 2:
         pytest.skip("jax is not installed (pip install -e '.[jax]'; CI installs it)")
     argv = ["--limit", "200", "--epochs", "1", "--maxlen", "40", "--recipes", "seed LSTM", "--jit"]
-    argv += ["--backends", *backends]
+    argv += ["--backends", *backends, "--set", "model.units=8"]  # the trainer's ways only, in every backend
     assert benchmark_main([*argv, "--output-dir", str(tmp_path / "bench")]) == 0
     out = capsys.readouterr().out
+    trained = sorted((tmp_path / "bench").glob("benchmark-*/*/seed-lstm-*/config.yaml"))
+    assert {path.parts[-3] for path in trained} == set(backends)
+    assert all("units: 8\n" in path.read_text() for path in trained)  # the recipe's 32 elsewhere
+    assert "the trainer's ways with model.units=8" in next((tmp_path / "bench").glob("*/benchmark.md")).read_text()
     rows = [line for line in out.splitlines() if line.startswith("| seed LSTM |")]
     native = importlib.util.find_spec("torch") is not None  # (r): once, beside TensorFlow's ways
     assert len(rows) == 6 + native and {row.split("|")[3].strip() for row in rows} == set(backends)
@@ -179,3 +183,14 @@ def test_benchmark_profiles_a_recipes_train_step(real_data: Path, tmp_path: Path
     assert cells[10] == f"{min(plain):.1f}" and cells[11] == f"{min(at_maxlen) / min(plain):.2f}"
     fit = found["fit"]
     assert cells[8] == f"{(fit['per_step_ms'] + fit['per_token_ms'] * found['bucketed_width']) / min(plain):.2f}"
+
+
+def test_a_benchmark_setting_is_checked_before_anything_runs(tmp_path: Path, capsys) -> None:
+    import pytest
+
+    with pytest.raises(SystemExit) as refused:
+        benchmark_main(["--profile", "--set", "model.units=8", "--output-dir", str(tmp_path)])
+    assert refused.value.code == 2 and "received it with --profile" in capsys.readouterr().err
+    code = benchmark_main(["--set", "train.nope=1", "--recipes", "seed LSTM", "--output-dir", str(tmp_path)])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(error) == 1 and "nope" in error[0] and not list(tmp_path.iterdir())

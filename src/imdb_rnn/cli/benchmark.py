@@ -8,14 +8,24 @@ import shlex
 import time
 from pathlib import Path
 
-from imdb_rnn.cli.common import Invocation, Parser, folder_name, positive_int, quiet_tensorflow
+from imdb_rnn.cli.common import Invocation, Parser, add_set_argument, folder_name, positive_int, quiet_tensorflow
 from imdb_rnn.errors import RunFailed, UserError
 
 HELP = "time plain Keras vs the trainer vs length bucketing on the same data"
 DESCRIPTION = "Time plain Keras, the trainer and the trainer with length bucketing on the same data."
 RECIPES = ("seed LSTM", "cnn_lstm")  # imdb_rnn.reports.benchmark.RECIPES, named here so --help needs no Keras
 BACKENDS = ("tensorflow", "jax", "torch")  # imdb_rnn.reports.benchmark.BACKENDS
-SETTINGS = ("limit", "epochs", "maxlen", "repeats", "recipes", "backends", "jit", "profile")  # for the record
+SETTINGS = (
+    "limit",
+    "epochs",
+    "maxlen",
+    "repeats",
+    "recipes",
+    "backends",
+    "jit",
+    "profile",
+    "overrides",
+)  # for the record
 
 
 def add_arguments(parser: Parser) -> None:
@@ -61,6 +71,11 @@ def add_arguments(parser: Parser) -> None:
         action="store_true",
         help="also time way (d) under TensorFlow: the trainer with train.jit_compile (XLA, bucket widths of 32)",
     )
+    add_set_argument(
+        parser,
+        "override a config key in the trainer's ways (b), (c), (d) (repeatable): --set "
+        "train.mixed_precision=bfloat16; plain Keras (a) and the PyTorch reference (r) stay the keras-io recipe",
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -98,6 +113,7 @@ def command_line(args: argparse.Namespace) -> str:
         words += ["--epochs", str(args.epochs), "--repeats", str(args.repeats)]
         words += ["--backends", *args.backends] if args.backends else []
         words += ["--jit"] if args.jit else []
+        words += [word for override in args.overrides for word in ("--set", override)]
         words += ["--out", str(args.out)] if args.out else []
     words += ["--recipes", *args.recipes, "--output-dir", str(args.output_dir)]
     words += ["--json", str(args.json)] if args.json else []
@@ -105,6 +121,11 @@ def command_line(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int:
+    if args.overrides and (args.serving or args.profile):
+        parser.error(
+            f"argument --set: expected with the epoch benchmark (the trainer's ways), received it with "
+            f"{'--serving' if args.serving else '--profile'}, which trains no run"
+        )
     if args.serving:
         return serving(args, invocation)
     quiet_tensorflow()
@@ -145,6 +166,7 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
                 args.first_seed,
                 args.jit,
                 plain=not args.without_plain,
+                overrides=args.overrides,
             )
             save_results(results, args.results_json)
             return 0
@@ -158,6 +180,7 @@ def run(args: argparse.Namespace, invocation: Invocation, parser: Parser) -> int
             args.out,
             args.backends,
             args.jit,
+            args.overrides,
         )
         path = args.json or reports[0].parent / FILE_NAME
         raw = [dataclasses.asdict(result) for result in results]

@@ -86,10 +86,12 @@ class Result:
         return statistics.mean(self.test_accuracies)
 
 
-def recipe_config(recipe: str, limit: int | None, epochs: int, maxlen: int | None) -> Config:
+def recipe_config(
+    recipe: str, limit: int | None, epochs: int, maxlen: int | None, overrides: list[str] | None = None
+) -> Config:
     """The recipe's config with the benchmark's settings; no early stopping, so every way runs `epochs`.
-    `maxlen=None` keeps the recipe's own."""
-    overrides = [f"train.epochs={epochs}", "train.early_stopping=null", "data.bucketing=false"]
+    `maxlen=None` keeps the recipe's own; `overrides` (`--set` strings) come last, for the trainer's ways."""
+    overrides = [f"train.epochs={epochs}", "train.early_stopping=null", "data.bucketing=false", *(overrides or [])]
     overrides += [f"data.maxlen={maxlen}"] if maxlen else []
     if limit:
         overrides += [f"data.limit={limit}", f"data.test_limit={limit}"]
@@ -144,13 +146,15 @@ def run_benchmark(
     first_seed: int | None = None,
     jit: bool = False,
     plain: bool = True,
+    overrides: list[str] | None = None,
 ) -> list[Result]:
     """Each recipe trained each way `repeats` times (seed 42, 43, …, or from `first_seed`), the ways in
     turn and in reverse order every other repeat, so that a machine that slows down or speeds up favours
     none of them; on this process's Keras backend. `plain=False` leaves out way (a) (a child of
     `run_backends` beside TensorFlow's, whose (a) is the baseline). `jit` adds way (d) under TensorFlow;
     way (r) runs beside TensorFlow's ways where PyTorch is installed and the recipe is one it writes
-    (`reference_fits`)."""
+    (`reference_fits`). `overrides` (`--set` strings) change the trainer's ways only: (a) and (r) stay the
+    keras-io recipe."""
     results = []
     backend = keras.backend.backend()
     compiled_ways = (*WAYS, COMPILED_WAY) if jit and backend == "tensorflow" else WAYS
@@ -158,6 +162,7 @@ def run_benchmark(
     has_torch = importlib.util.find_spec("torch") is not None
     for recipe in recipes:
         base = recipe_config(recipe, limit, epochs, maxlen)
+        changed = recipe_config(recipe, limit, epochs, maxlen, overrides)  # the trainer's ways
         reference = has_torch and backend == "tensorflow" and reference_fits(base)
         ways = (*compiled_ways, REFERENCE_WAY) if reference else compiled_ways
         splits = load_splits(base.data)
@@ -166,6 +171,7 @@ def run_benchmark(
             for way in ways if repeat % 2 == 0 else ways[::-1]:
                 seed = (first_seed if first_seed is not None else base.train.seed) + repeat
                 config = base.replace(train={"seed": seed})
+                trained = changed.replace(train={"seed": seed})
                 print(f"== {recipe}: {way}, seed {config.train.seed}", flush=True)
                 keras.backend.clear_session(free_memory=True)
                 if way.startswith("(a)"):
@@ -173,9 +179,9 @@ def run_benchmark(
                 elif way == REFERENCE_WAY:
                     seconds, accuracy = native_pytorch(plain_keras_model(config), config, splits)
                 elif way == COMPILED_WAY:
-                    seconds, accuracy = trainer(config, splits, True, output_dir, jit_compile=True)
+                    seconds, accuracy = trainer(trained, splits, True, output_dir, jit_compile=True)
                 else:
-                    seconds, accuracy = trainer(config, splits, way.startswith("(c)"), output_dir)
+                    seconds, accuracy = trainer(trained, splits, way.startswith("(c)"), output_dir)
                 by_way[way].epoch_seconds += seconds
                 by_way[way].test_accuracies.append(accuracy)
         results += by_way.values()
@@ -191,6 +197,7 @@ def run_backends(
     folder: Path,
     repeats: int = 1,
     jit: bool = False,
+    overrides: list[str] | None = None,
 ) -> list[Result]:
     """`run_benchmark` under each of `backends`, each repeat in a child process per backend, the backends
     in turn and in reverse order every other repeat. A backend that is not installed is a `ConfigError`
@@ -206,7 +213,7 @@ def run_backends(
         for backend in backends if repeat % 2 == 0 else backends[::-1]:
             print(f"== {backend}, repeat {repeat + 1} of {repeats}", flush=True)
             plain = backend == "tensorflow" or "tensorflow" not in backends  # (a): the baseline's backend only
-            for found in _child(backend, limit, epochs, maxlen, recipes, folder, 42 + repeat, jit, plain):
+            for found in _child(backend, limit, epochs, maxlen, recipes, folder, 42 + repeat, jit, plain, overrides):
                 key = (found.recipe, found.backend, found.way)
                 if key in merged:
                     merged[key].epoch_seconds += found.epoch_seconds
@@ -227,6 +234,7 @@ def _child(
     seed: int,
     jit: bool,
     plain: bool = True,
+    overrides: list[str] | None = None,
 ) -> list[Result]:
     results_file = folder / f"{backend}-seed{seed}.json"
     log = folder / f"{backend}-seed{seed}.log"
@@ -235,6 +243,7 @@ def _child(
     command += ["--maxlen", str(maxlen)] if maxlen else []
     command += ["--jit"] if jit else []
     command += [] if plain else ["--without-plain"]
+    command += [word for override in overrides or [] for word in ("--set", override)]
     command += ["--first-seed", str(seed), "--results-json", str(results_file), "--output-dir", str(folder / backend)]
     with open(log, "w", encoding="utf-8") as handle:
         done = subprocess.run(
@@ -290,8 +299,11 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def describe(limit: int | None, epochs: int, repeats: int, backends: list[str] | None = None) -> str:
-    """Where, when and how the benchmark ran (machine, date, commit, settings, the other backends' versions)."""
+def describe(
+    limit: int | None, epochs: int, repeats: int, backends: list[str] | None = None, overrides: list[str] | None = None
+) -> str:
+    """Where, when and how the benchmark ran (machine, date, commit, settings, the other backends' versions,
+    the trainer's `overrides`)."""
     installed = versions()
     others = [name for name in backends or [] if name != "tensorflow"]
     extra = "".join(f", {name} {metadata.version(name)}" for name in others)
@@ -301,6 +313,7 @@ def describe(limit: int | None, epochs: int, repeats: int, backends: list[str] |
         f"{'all 25,000' if not limit else f'{limit:,}'} training reviews (20% for validation), "
         f"{epochs} epochs per way, {repeats} repeat{'s' if repeats > 1 else ''} (seeds 42…{41 + repeats}); "
         "test accuracy: the mean over repeats, of the best epoch by validation accuracy"
+        + (f"; the trainer's ways with {', '.join(overrides)}" if overrides else "")
     )
 
 
@@ -319,20 +332,24 @@ def benchmark(
     out: Path | None = None,
     backends: list[str] | None = None,
     jit: bool = False,
+    overrides: list[str] | None = None,
 ) -> tuple[list[Result], list[Path]]:
     """Runs the benchmark in a new folder `benchmark-<timestamp>` under `output_dir` and writes its
     report there (and to `out`); returns the results and the reports written. `backends` (e.g.
     `["tensorflow", "jax"]`) runs each in its own process; None: this process's backend only. `jit` adds
-    way (d), the trainer compiled with XLA, under TensorFlow."""
+    way (d), the trainer compiled with XLA, under TensorFlow; `overrides` (`--set` strings) change the
+    trainer's ways only, each checked (a one-line `ConfigError`) before anything runs."""
     started = time.monotonic()
-    folder = new_folder(output_dir, "benchmark", what="benchmark folder")
     recipes = recipes or list(RECIPES)
+    for recipe in recipes:
+        recipe_config(recipe, limit, epochs, maxlen, overrides)
+    folder = new_folder(output_dir, "benchmark", what="benchmark folder")
     if backends:
-        results = run_backends(backends, limit, epochs, maxlen, recipes, folder, repeats, jit)
+        results = run_backends(backends, limit, epochs, maxlen, recipes, folder, repeats, jit, overrides)
     else:
-        results = run_benchmark(limit, epochs, maxlen, recipes, folder / "runs", repeats, jit=jit)
+        results = run_benchmark(limit, epochs, maxlen, recipes, folder / "runs", repeats, jit=jit, overrides=overrides)
     reports = [folder / "benchmark.md"] + ([out] if out else [])
-    text = report_text(describe(limit, epochs, repeats, backends), results, started)
+    text = report_text(describe(limit, epochs, repeats, backends, overrides), results, started)
     for report in reports:
         report.parent.mkdir(parents=True, exist_ok=True)
         write_text(report, text)
