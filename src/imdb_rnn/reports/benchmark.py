@@ -90,7 +90,8 @@ def recipe_config(
     recipe: str, limit: int | None, epochs: int, maxlen: int | None, overrides: list[str] | None = None
 ) -> Config:
     """The recipe's config with the benchmark's settings; no early stopping, so every way runs `epochs`.
-    `maxlen=None` keeps the recipe's own; `overrides` (`--set` strings) come last, for the trainer's ways."""
+    `maxlen=None` keeps the recipe's own; `overrides` (`--set` strings, for the trainer's ways) follow the
+    benchmark's epochs and early stopping and precede `maxlen` and `limit`, which win over them."""
     overrides = [f"train.epochs={epochs}", "train.early_stopping=null", "data.bucketing=false", *(overrides or [])]
     overrides += [f"data.maxlen={maxlen}"] if maxlen else []
     if limit:
