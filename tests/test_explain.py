@@ -92,6 +92,7 @@ ARCHITECTURES = [
     ("bidirectional", {**SMALL, "pooling": "concat", "mask_zero": True}),
     ("dropout", SMALL),
     ("cnn_lstm", {**SMALL, "filters": 8, "kernel_size": 3, "pool_size": 2}),
+    ("cnn", {"embedding_dim": 8, "filters": 8, "pooling": "max_average"}),
     ("bag_of_ngrams", {"embedding_dim": 8, "bigram_buckets": 64}),
     ("nbsvm", {"order": 3, "buckets": 64}),
 ]

@@ -54,6 +54,20 @@ def test_pooling_leaves_masked_padding_out(name: str, pooling: str) -> None:
     assert not np.allclose(plain(padded), plain(review), atol=1e-6)  # what the mask saves
 
 
+@pytest.mark.parametrize("pooling", ["max", "max_average"])
+def test_cnn_pools_over_the_words_only(pooling: str) -> None:
+    # The convolution keeps the embedding's mask, so padded steps enter neither the max nor the average.
+    model = models.build_model("cnn", {"embedding_dim": 4, "filters": 6, "pooling": pooling}, 100)
+    review = np.array([[5, 6, 7, 8]], dtype="int32")
+    padded = np.concatenate([np.zeros((1, 9), dtype="int32"), review], axis=1)
+    shifted = np.concatenate([review, np.zeros((1, 9), dtype="int32")], axis=1)
+    assert model.get_layer("regions").output.shape == (None, None, 6)
+    assert np.asarray(model(padded)) == pytest.approx(np.asarray(model(shifted)), abs=1e-6)
+    unmasked = models.build_model("cnn", {"embedding_dim": 4, "filters": 6, "pooling": pooling, "mask_zero": False}, 100)
+    unmasked.set_weights(model.get_weights())
+    assert np.asarray(unmasked(padded)) != pytest.approx(np.asarray(unmasked(shifted)), abs=1e-6)
+
+
 def test_concat_pooling_joins_the_last_state_the_max_and_the_average() -> None:
     model = models.build_model("bidirectional", {"units": 4, "pooling": "concat"}, 100)
     assert model.get_layer("concat_pooling").output.shape == (None, 3 * 2 * 4)

@@ -118,10 +118,14 @@ def test_the_unlabeled_reviews_hold_no_test_review(corpus_with_unlabeled: Path) 
     assert not any(tuple(row[row > 0]) in test_reviews for row in unlabeled.x)
 
 
-def test_each_part_of_the_mixed_objective_trains_and_shows_in_the_history(corpus_with_unlabeled: Path, tmp_path: Path):
-    overrides = [*TINY_OVERRIDES, f"data.path={corpus_with_unlabeled}", "train.epochs=2"]
+@pytest.mark.parametrize("config", ["gru", "cnn"])  # a recurrent model, and the convolution that keeps its mask
+def test_each_part_of_the_mixed_objective_trains_and_shows_in_the_history(
+    config: str, corpus_with_unlabeled: Path, tmp_path: Path
+) -> None:
+    tiny = [item.replace("model.units=", "model.filters=") if config == "cnn" else item for item in TINY_OVERRIDES]
+    overrides = [*tiny, f"data.path={corpus_with_unlabeled}", "train.epochs=2"]
     overrides += ["train.adversarial=0.05", "train.virtual_adversarial=0.05", "train.entropy_minimisation=0.5"]
-    run = train(load_config("gru", overrides), tmp_path, verbose=0)
+    run = train(load_config(config, overrides), tmp_path, verbose=0)
     history = json.loads((run / "history.json").read_text())
     for key in ("adversarial_loss", "virtual_adversarial_loss", "entropy"):
         assert len(history[key]) == 2 and all(np.isfinite(history[key])), key

@@ -1,9 +1,10 @@
-"""The models: a registry of architectures (`registry`), the recurrent ones (`recurrent`), the linear
+"""The models: a registry of architectures (`registry`), the recurrent ones (`recurrent`), a convolutional one (`convolutional`), the linear
 yardsticks (`linear`) and the layers of an ensemble (`ensemble`). Importing the package registers them
 all, the Keras layers a saved model names included."""
 
 # isort: off
 from imdb_rnn.models import recurrent  # first: the recurrent architectures lead the registry (and its errors)
+from imdb_rnn.models import convolutional
 from imdb_rnn.models import linear
 from imdb_rnn.models import ensemble
 
@@ -17,6 +18,7 @@ __all__ = [
     "CELLS",
     "HashedBigrams",
     "build_model",
+    "convolutional",
     "count_statistics",
     "encoder_cell",
     "encoder_layers",

@@ -73,7 +73,11 @@ def attach(model: keras.Model, objective: MixedObjective) -> list[keras.callback
             f"TensorFlow's: expected KERAS_BACKEND=tensorflow, received {keras.backend.backend()}."
         )
     embedding = model.get_layer("embedding")
-    head = keras.Model(embedding.output, model.output, name=f"{model.name}_above_embedding")
+    # With `mask_zero` the layers above read the embedding's mask too, a tensor made from the tokens: the
+    # head takes that very tensor (Keras keeps it as the output's `_keras_mask`) as its second input.
+    mask_input = getattr(embedding.output, "_keras_mask", None)
+    inputs = embedding.output if mask_input is None else [embedding.output, mask_input]
+    head = keras.Model(inputs, model.output, name=f"{model.name}_above_embedding")
     loss = (
         keras.losses.BinaryCrossentropy()
         if model.output.shape[-1] == 1
@@ -91,9 +95,11 @@ def attach(model: keras.Model, objective: MixedObjective) -> list[keras.callback
 
     def forward(tokens: tf.Tensor, perturbation: tf.Tensor | None = None, embedded: tf.Tensor | None = None):
         embedded = embedding(tokens, training=True) if embedded is None else embedded
-        mask = embedding.compute_mask(tokens)
         moved = embedded if perturbation is None else embedded + perturbation
-        return embedded, head(moved, training=True, mask=mask)
+        if mask_input is None:
+            return embedded, head(moved, training=True)
+        # tf.identity: a tensor without the mask Keras attached to the lookup, which the head takes explicitly
+        return embedded, head([tf.identity(moved), embedding.compute_mask(tokens)], training=True)
 
     def train_step(data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)

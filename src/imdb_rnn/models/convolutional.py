@@ -1,0 +1,62 @@
+"""A convolution over the embedded words with max pooling over time, no recurrent layer: `cnn`.
+
+Each of `filters` feature maps reads a region of `kernel_size` consecutive words (Kim 2014; Johnson &
+Zhang 2015's region embeddings: many maps on short regions, a max over the whole review). It is the
+convolutional yardstick beside the recurrent architectures, and a different member for an ensemble.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import keras
+from keras import layers
+
+from imdb_rnn.models.recurrent import MaskedGlobalMaxPooling1D, _embedded_tokens
+from imdb_rnn.models.registry import classifier, register
+from imdb_rnn.schema import PositiveInt, Rate
+
+
+@keras.saving.register_keras_serializable(package="imdb_rnn")
+class MaskedConv1D(layers.Conv1D):
+    """`Conv1D` with `padding="same"` that reads the steps its input's mask drops as zeros (as the edge of
+    the sequence is), so a region at a review's edge reads the same where the padding is or whether there
+    is any; it keeps the mask for the layers above (output step `t` is the region around input step `t`).
+    `(batch, time, channels)` → `(batch, time, filters)`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        if mask is not None:
+            inputs = inputs * keras.ops.expand_dims(keras.ops.cast(mask, inputs.dtype), -1)
+        return super().call(inputs)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return mask
+
+
+@register("cnn")
+def cnn(
+    vocab_size: int,
+    num_classes: int = 2,
+    *,
+    embedding_dim: PositiveInt = 64,
+    filters: PositiveInt = 256,
+    kernel_size: PositiveInt = 3,
+    pooling: Literal["max", "max_average"] = "max",
+    spatial_dropout: Rate = 0.0,
+    word_dropout: Rate = 0.0,
+    head_dropout: Rate = 0.5,
+    mask_zero: bool = True,
+) -> keras.Model:
+    """Embedding → Conv1D(`filters`, `kernel_size`, relu, 'same') → max (and average) over the words the
+    mask keeps → Dropout → sigmoid. With `mask_zero`, padding never wins the max; any padded length is
+    valid (length bucketing)."""
+    tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
+    x = MaskedConv1D(filters, kernel_size, padding="same", activation="relu", name="regions")(x)
+    pooled = MaskedGlobalMaxPooling1D(name="max_over_time")(x)
+    if pooling == "max_average":
+        pooled = layers.Concatenate()([pooled, layers.GlobalAveragePooling1D()(x)])
+    return classifier(tokens, pooled, "cnn", head_dropout, num_classes)
