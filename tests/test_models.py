@@ -63,7 +63,9 @@ def test_cnn_pools_over_the_words_only(pooling: str) -> None:
     shifted = np.concatenate([review, np.zeros((1, 9), dtype="int32")], axis=1)
     assert model.get_layer("regions").output.shape == (None, None, 6)
     assert np.asarray(model(padded)) == pytest.approx(np.asarray(model(shifted)), abs=1e-6)
-    unmasked = models.build_model("cnn", {"embedding_dim": 4, "filters": 6, "pooling": pooling, "mask_zero": False}, 100)
+    unmasked = models.build_model(
+        "cnn", {"embedding_dim": 4, "filters": 6, "pooling": pooling, "mask_zero": False}, 100
+    )
     unmasked.set_weights(model.get_weights())
     assert np.asarray(unmasked(padded)) != pytest.approx(np.asarray(unmasked(shifted)), abs=1e-6)
 
