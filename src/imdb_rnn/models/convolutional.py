@@ -12,7 +12,7 @@ from typing import Any, Literal
 import keras
 from keras import layers
 
-from imdb_rnn.models.recurrent import MaskedGlobalMaxPooling1D, _embedded_tokens
+from imdb_rnn.models.recurrent import MaskedGlobalMaxPooling1D, embedded_tokens
 from imdb_rnn.models.registry import classifier, register
 from imdb_rnn.schema import PositiveInt, Rate
 
@@ -54,7 +54,7 @@ def cnn(
     """Embedding → Conv1D(`filters`, `kernel_size`, relu, 'same') → max (and average) over the words the
     mask keeps → Dropout → sigmoid. With `mask_zero`, padding never wins the max; any padded length is
     valid (length bucketing)."""
-    tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
+    tokens, x = embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
     x = MaskedConv1D(filters, kernel_size, padding="same", activation="relu", name="regions")(x)
     pooled = MaskedGlobalMaxPooling1D(name="max_over_time")(x)
     if pooling == "max_average":

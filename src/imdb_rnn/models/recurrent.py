@@ -45,7 +45,7 @@ def encoder_layers(model: keras.Model) -> list[keras.layers.Layer]:
 # Shared pieces ---------------------------------------------------------------------------------
 
 
-def _embedded_tokens(
+def embedded_tokens(
     vocab_size: int,
     embedding_dim: int,
     mask_zero: bool = False,
@@ -137,7 +137,7 @@ def _single_layer(cell: str, reference: str) -> Builder:
         head_dropout: Rate = 0.0,
         mask_zero: bool = False,
     ) -> keras.Model:
-        tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
+        tokens, x = embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
         return classifier(tokens, _recurrent(cell, units, pooling)(x), cell, head_dropout, num_classes)
 
     builder.__name__ = cell
@@ -166,7 +166,7 @@ def stacked(
     mask_zero: bool = False,
 ) -> keras.Model:
     """Embedding → `num_layers` recurrent layers (all but the last return sequences) → sigmoid."""
-    tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
+    tokens, x = embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
     for _ in range(num_layers - 1):
         x = CELLS[cell](units, return_sequences=True)(x)
     return classifier(tokens, _recurrent(cell, units, pooling)(x), "stacked", head_dropout, num_classes)
@@ -187,7 +187,7 @@ def bidirectional(
     mask_zero: bool = False,
 ) -> keras.Model:
     """Embedding → Bidirectional(recurrent layer of `units` each way) → sigmoid (Chollet 6.3)."""
-    tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
+    tokens, x = embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
     recurrent = CELLS[cell](units, return_sequences=pooling != "last", return_state=pooling == "concat")
     x = layers.Bidirectional(recurrent)(x)
     return classifier(tokens, _pool(x, pooling, directions=2), "bidirectional", head_dropout, num_classes)
@@ -214,7 +214,7 @@ def dropout(
     A non-zero `recurrent_dropout` rules out the fused cuDNN kernel on a GPU (training is then several
     times slower there); on a CPU it costs little.
     """
-    tokens, x = _embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
+    tokens, x = embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
     recurrent = _recurrent(cell, units, pooling, dropout=dropout, recurrent_dropout=recurrent_dropout)
     return classifier(tokens, recurrent(x), "dropout", head_dropout, num_classes)
 
@@ -239,7 +239,7 @@ def cnn_lstm(
     Convolution and pooling pad with 'same', so any padded length (length bucketing) is valid;
     the sequence shrinks by `pool_size` before the recurrent layer.
     """
-    tokens, x = _embedded_tokens(vocab_size, embedding_dim)
+    tokens, x = embedded_tokens(vocab_size, embedding_dim)
     x = layers.Dropout(dropout)(x)
     x = layers.Conv1D(filters, kernel_size, padding="same", activation="relu")(x)
     x = layers.MaxPooling1D(pool_size, padding="same")(x)
