@@ -1,6 +1,6 @@
-"""The models: a registry of architectures (`registry`), the recurrent ones (`recurrent`), a convolutional one (`convolutional`), the linear
-yardsticks (`linear`) and the layers of an ensemble (`ensemble`). Importing the package registers them
-all, the Keras layers a saved model names included."""
+"""The models: a registry of architectures (`registry`), the recurrent ones (`recurrent`), a convolutional
+one (`convolutional`), the linear yardsticks (`linear`) and the layers of an ensemble (`ensemble`).
+Importing the package registers them all, the Keras layers a saved model names included."""
 
 # isort: off
 from imdb_rnn.models import recurrent  # first: the recurrent architectures lead the registry (and its errors)
