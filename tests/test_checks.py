@@ -69,6 +69,11 @@ CASES = {
         ["model.pretrained=word2vec", "model.embedding_dim=64"],
         "the pretrained embedding does not fit",
     ),
+    "region_embedding_fits": (
+        ["model.architecture=cnn", "model.pretrained=region"],
+        ["model.architecture=cnn", "model.pretrained=region", "model.region_units=128"],
+        "the region embedding of region does not fit",
+    ),
     "lazy_updates_need_adam": (
         ["train.embedding_updates=lazy"],
         ["train.embedding_updates=lazy", "train.optimizer=adam"],

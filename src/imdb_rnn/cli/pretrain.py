@@ -62,6 +62,13 @@ def _report(folder, reused: bool) -> None:
             f"{metrics['rows_trained']:,} of {metrics['rows']:,} vocabulary rows trained, {metrics['vector_size']} "
             f"dimensions, from {corpus} in {metrics['seconds'] / 60:.1f} min on {metrics['machine']}"
         )
+    elif metrics["method"] == "region":
+        print(
+            f"Region embedding: neighbours told from drawn words in {metrics['validation_accuracy']:.4f} of held-out "
+            f"cases (loss {metrics['validation_loss']:.4f}; best epoch {metrics['best_epoch']} of "
+            f"{metrics['epochs_run']}), from {corpus} in {metrics['training_seconds'] / 60:.1f} min of training on "
+            f"{metrics['machine']}"
+        )
     else:
         print(
             f"Language model: validation perplexity {metrics['validation_perplexity']}, next-word accuracy "

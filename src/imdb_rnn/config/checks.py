@@ -138,6 +138,32 @@ def pretrained_layers_fit(config: Config, origin: Origin) -> None:
         )
 
 
+def region_embedding_fits(config: Config, origin: Origin) -> None:
+    """A region pretraining (`imdb-rnn pretrain --config region`) is read by the `cnn` with `model.region_units`
+    and `model.region_size` equal to its `units` and `region_size`; `region_units` needs one."""
+    params, pretrained = config.model.params, config.model.pretrained
+    spec = pretrained_spec(pretrained, origin("model", "pretrained")) if pretrained is not None else None
+    units = params.get("region_units", 0)
+    if spec is not None and spec.method == "region":
+        if units != spec.units or params.get("region_size") != spec.region_size:
+            received = (
+                f"architecture {config.model.architecture} (no region embedding)"
+                if "region_units" not in params
+                else f"region_units={units}, region_size={params.get('region_size')}"
+            )
+            raise ConfigError(
+                f"{origin('model', 'pretrained')}: the region embedding of {pretrained} does not fit: expected "
+                f"model.architecture: cnn with model.region_units={spec.units} and model.region_size="
+                f"{spec.region_size}, received {received}."
+            )
+    elif units:
+        raise ConfigError(
+            f"{origin('model', 'region_units')}: `model.region_units` reads a pretrained region embedding: expected "
+            f"model.pretrained naming a region pretraining (e.g. region) with it, received "
+            f"pretrained={show(pretrained)}."
+        )
+
+
 def own_data_needs_path(config: Config, origin: Origin) -> None:
     """`data.source: directory`, `csv` or `jsonl` reads the folder or file named by `data.path`."""
     if config.data.source in OWN_SOURCES and not config.data.path:
@@ -225,6 +251,7 @@ CHECKS = [
     freezing_needs_pretrained_layers,
     warmup_needs_slanted_schedule,
     pretrained_layers_fit,
+    region_embedding_fits,
     mirrored_needs_equal_widths,
     mirrored_runs_one_step_per_call,
     unlabeled_reviews_are_imdbs,

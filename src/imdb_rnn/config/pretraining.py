@@ -66,13 +66,34 @@ class LanguageModelConfig:
     seed: NonNegativeInt = 1
 
 
-METHODS = {"word2vec": Word2VecConfig, "language_model": LanguageModelConfig}
+@dataclass(frozen=True)
+class RegionConfig:
+    """A region embedding (Johnson & Zhang 2015's tv-embedding): a convolution over `region_size` embedded
+    words trained to tell the `context` words on each side of its region from sampled words; it becomes a
+    frozen second input of the `cnn` classifier (`model.region_units`, `model.region_size`)."""
+
+    word_vectors: str | None = "word2vec"  # its embedding starts from these (a pretraining config or folder)
+    embedding_dim: PositiveInt = 64  # must equal the classifier's model.embedding_dim
+    units: PositiveInt = 128  # the region embedding's size: the classifier's model.region_units
+    region_size: PositiveInt = 5  # words a region reads: the classifier's model.region_size
+    context: PositiveInt = 5  # words on each side of a region that it predicts
+    negatives: PositiveInt = 64  # words drawn (unigram^0.75) per batch against which the context words are told
+    sequence_length: PositiveInt = 256  # words per training window of the joined reviews
+    batch_size: PositiveInt = 32
+    epochs: PositiveInt = 2
+    learning_rate: Annotated[float, Range(min=0, min_inclusive=False)] = 1e-3  # Adam, clipnorm 1
+    validation_share: Annotated[float, Range(0, 1, min_inclusive=False, max_inclusive=False)] = 0.02
+    seed: NonNegativeInt = 1
+
+
+METHODS = {"word2vec": Word2VecConfig, "language_model": LanguageModelConfig, "region": RegionConfig}
 
 
 @dataclass(frozen=True)
 class PretrainedSpec:
     """What a pretraining gives a classifier: `rows` × `embedding_dim` vectors, and for a language
-    model `num_layers` recurrent layers of `cell` with `units` (`num_layers == 0` for word vectors)."""
+    model `num_layers` recurrent layers of `cell` with `units` (`num_layers == 0` for word vectors), for a
+    region embedding its `units` maps over `region_size` words."""
 
     method: str
     rows: int
@@ -80,6 +101,7 @@ class PretrainedSpec:
     cell: str | None = None
     units: int | None = None
     num_layers: int = 0
+    region_size: int | None = None
 
 
 def spec_of(method: str, corpus: dict[str, Any], settings: dict[str, Any]) -> PretrainedSpec:
@@ -88,6 +110,10 @@ def spec_of(method: str, corpus: dict[str, Any], settings: dict[str, Any]) -> Pr
     rows = corpus.get("num_words", CorpusConfig.num_words)
     if method == "word2vec":
         return PretrainedSpec(method, rows, settings["vector_size"])
+    if method == "region":
+        return PretrainedSpec(
+            method, rows, settings["embedding_dim"], units=settings["units"], region_size=settings["region_size"]
+        )
     return PretrainedSpec(
         method, rows, settings["embedding_dim"], settings["cell"], settings["units"], settings["num_layers"]
     )

@@ -14,7 +14,7 @@ from keras import layers
 
 from imdb_rnn.models.recurrent import MaskedGlobalMaxPooling1D, embedded_tokens
 from imdb_rnn.models.registry import classifier, register
-from imdb_rnn.schema import PositiveInt, Rate
+from imdb_rnn.schema import NonNegativeInt, PositiveInt, Rate
 
 
 @keras.saving.register_keras_serializable(package="imdb_rnn")
@@ -50,12 +50,29 @@ def cnn(
     word_dropout: Rate = 0.0,
     head_dropout: Rate = 0.5,
     mask_zero: bool = True,
+    region_units: NonNegativeInt = 0,
+    region_size: PositiveInt = 5,
 ) -> keras.Model:
     """Embedding → Conv1D(`filters`, `kernel_size`, relu, 'same') → max (and average) over the words the
     mask keeps → Dropout → sigmoid. With `mask_zero`, padding never wins the max; any padded length is
-    valid (length bucketing)."""
+    valid (length bucketing).
+
+    With `region_units`, a pretrained region embedding (`imdb-rnn pretrain --config region`, named by
+    `model.pretrained`) reads the tokens too: its own embedding "region_words" and convolution
+    "region_embedding" (`region_units` maps over `region_size` words), both frozen, and a linear map of its
+    `(batch, time, region_units)` features joins the convolution's before the relu (Johnson & Zhang
+    2015: σ(W·r + V·u(r) + b))."""
     tokens, x = embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
-    x = MaskedConv1D(filters, kernel_size, padding="same", activation="relu", name="regions")(x)
+    if region_units:
+        x = MaskedConv1D(filters, kernel_size, padding="same", name="regions")(x)
+        words = layers.Embedding(vocab_size, embedding_dim, mask_zero=mask_zero, trainable=False, name="region_words")
+        region_embedding = MaskedConv1D(
+            region_units, region_size, padding="same", activation="relu", trainable=False, name="region_embedding"
+        )
+        features = layers.Dense(filters, use_bias=False, name="region_weights")(region_embedding(words(tokens)))
+        x = layers.Activation("relu", name="regions_relu")(layers.Add(name="with_region_embedding")([x, features]))
+    else:
+        x = MaskedConv1D(filters, kernel_size, padding="same", activation="relu", name="regions")(x)
     pooled = MaskedGlobalMaxPooling1D(name="max_over_time")(x)
     if pooling == "max_average":
         pooled = layers.Concatenate()([pooled, layers.GlobalAveragePooling1D()(x)])

@@ -68,10 +68,16 @@ def windows(ids: np.ndarray, settings: LanguageModelConfig) -> tuple[tuple[np.nd
         )
     x = ids[: count * length].reshape(count, length)
     y = text.limit_vocabulary(ids[1 : count * length + 1], settings.output_words).reshape(count, length)
-    order = np.random.default_rng(settings.seed).permutation(count)
-    held = min(max(1, round(count * settings.validation_share)), count - 1)
-    validation, train = order[:held], order[held:]
+    train, validation = held_out(count, settings.validation_share, settings.seed)
     return (x[train], y[train]), (x[validation], y[validation])
+
+
+def held_out(count: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`(train, validation)`: the indices of `count` windows in a seeded order, `share` of them (at least
+    one, never all) held out for validation."""
+    order = np.random.default_rng(seed).permutation(count)
+    held = min(max(1, round(count * share)), count - 1)
+    return order[held:], order[:held]
 
 
 def build_language_model(settings: LanguageModelConfig, num_words: int) -> keras.Model:

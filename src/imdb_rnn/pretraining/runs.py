@@ -4,9 +4,9 @@
 
 A pretraining run folder holds `config.yaml` (resolved), `status.json`, `metrics.json` (corpus size,
 minutes, machine) and the embedding rows for every Keras token id (`vectors.npz`); word vectors add
-`neighbours.md`, a language model its `model.keras`, `history.csv`, plots and `backup/` (for
-`resume_pretraining`). A classifier names the folder, or the pretraining config, with
-`model.pretrained` (`resolve_pretrained`).
+`neighbours.md`, a language model and a region embedding their `model.keras`, `history.csv`, plots and
+`backup/` (for `resume_pretraining`), a region embedding its `regions.npz`. A classifier names the folder,
+or the pretraining config, with `model.pretrained` (`resolve_pretrained`).
 """
 
 from __future__ import annotations
@@ -67,6 +67,14 @@ def _run(config: PretrainConfig, run: Path, location, resumed: bool, out: Callab
         if config.method == "word2vec":
             figures, where = pretrain_word2vec(config, run, reviews, word_index, out), machine(with_gpus=False)
             versions = {"python": platform.python_version(), "gensim": metadata.version("gensim")}
+        elif config.method == "region":
+            from imdb_rnn.pretraining.regions import train_region_embedding  # Keras
+
+            start = config.settings.word_vectors
+            # the word vectors its embedding starts from, found or made beside this run (not needed to resume)
+            vectors = resolve_pretrained(start, run.parent.parent, out) if start and not resumed else None
+            figures = train_region_embedding(config, run, reviews, word_index, vectors, resumed, out)
+            where, versions = machine(), environment_versions()
         else:
             from imdb_rnn.pretraining.language_model import train_language_model  # Keras
 

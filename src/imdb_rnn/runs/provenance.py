@@ -38,6 +38,8 @@ LATER_KEYS = {
     "unlabeled_weight": 1.0,
     "unlabeled_batch_size": None,
     "embedding_updates": "dense",
+    "region_units": 0,
+    "region_size": 5,
 }
 
 

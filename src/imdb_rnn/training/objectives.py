@@ -73,10 +73,22 @@ def attach(model: keras.Model, objective: MixedObjective) -> list[keras.callback
             f"TensorFlow's: expected KERAS_BACKEND=tensorflow, received {keras.backend.backend()}."
         )
     embedding = model.get_layer("embedding")
-    # With `mask_zero` the layers above read the embedding's mask too, a tensor made from the tokens: the
-    # head takes that very tensor (Keras keeps it as the output's `_keras_mask`) as its second input.
-    mask_input = getattr(embedding.output, "_keras_mask", None)
-    inputs = embedding.output if mask_input is None else [embedding.output, mask_input]
+    # The head above the embedding takes its output and, with `mask_zero`, its mask (a tensor Keras made from
+    # the tokens and keeps as the output's `_keras_mask`). Any other layer that reads the tokens (the cnn's
+    # frozen region embedding) is cut off the same way: the head takes its output and mask too, unperturbed.
+    tokens_input = model.inputs[0]
+    readers = [
+        layer
+        for layer in model.layers
+        if layer is not embedding
+        and any(tensor is tokens_input for node in layer._inbound_nodes for tensor in node.input_tensors)
+    ]
+    inputs = [
+        cut
+        for layer in (embedding, *readers)
+        for cut in (layer.output, getattr(layer.output, "_keras_mask", None))
+        if cut is not None
+    ]
     head = keras.Model(inputs, model.output, name=f"{model.name}_above_embedding")
     loss = (
         keras.losses.BinaryCrossentropy()
@@ -96,10 +108,15 @@ def attach(model: keras.Model, objective: MixedObjective) -> list[keras.callback
     def forward(tokens: tf.Tensor, perturbation: tf.Tensor | None = None, embedded: tf.Tensor | None = None):
         embedded = embedding(tokens, training=True) if embedded is None else embedded
         moved = embedded if perturbation is None else embedded + perturbation
-        if mask_input is None:
-            return embedded, head(moved, training=True)
-        # tf.identity: a tensor without the mask Keras attached to the lookup, which the head takes explicitly
-        return embedded, head([tf.identity(moved), embedding.compute_mask(tokens)], training=True)
+        given = [moved, *(reader(tokens, training=True) for reader in readers)]
+        # tf.identity: tensors without the masks Keras attached to them, which the head takes explicitly
+        given = [
+            cut
+            for layer, value in zip((embedding, *readers), given, strict=True)
+            for cut in (tf.identity(value), layer.compute_mask(tokens))
+            if cut is not None
+        ]
+        return embedded, head(given[0] if len(given) == 1 else given, training=True)
 
     def train_step(data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)

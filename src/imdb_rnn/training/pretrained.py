@@ -21,6 +21,7 @@ from imdb_rnn.data.sources import WORD_INDEX_FILE, imdb_word_index
 from imdb_rnn.errors import RunError
 from imdb_rnn.files import read_json
 from imdb_rnn.models import encoder_layers
+from imdb_rnn.pretraining.regions import REGIONS_FILE, load_regions
 from imdb_rnn.pretraining.word_vectors import load_vectors
 
 LANGUAGE_MODEL_FILE = "model.keras"  # the language model of a `language_model` pretraining run
@@ -75,12 +76,32 @@ def initialise(model: keras.Model, folder: Path, num_words: int, words: Mapping[
         known = int((ours >= text.INDEX_FROM).sum())
         said = f"model.pretrained: word vectors of {folder} for {known:,} of your {num_words - text.INDEX_FROM:,} words"
     embedding.set_weights([weights])
-    if (Path(folder) / LANGUAGE_MODEL_FILE).is_file():
+    if (Path(folder) / REGIONS_FILE).is_file():
+        said += " and " + _copy_regions(model, folder, num_words, words)
+    elif (Path(folder) / LANGUAGE_MODEL_FILE).is_file():
         language_model = load_language_model(folder)
         for source, target in zip(encoder_layers(language_model), encoder_layers(model)):
             target.set_weights(source.get_weights())
         said += " and its language model's recurrent layers"
     return said
+
+
+def _copy_regions(model: keras.Model, folder: Path, num_words: int, words: Mapping[str, int] | None) -> str:
+    """Copies a region pretraining's embedding and convolution into the classifier's frozen "region_words"
+    and "region_embedding" layers (the cnn with `model.region_units`), rows matched as `initialise` does."""
+    regions = load_regions(folder)
+    target = model.get_layer("region_words")
+    (weights,) = target.get_weights()
+    if words is None:
+        weights[:num_words] = regions["embedding"][:num_words]
+    else:
+        ours, theirs = matching_rows(
+            words, keras_word_index(folder), min(num_words, len(weights)), len(regions["embedding"])
+        )
+        weights[ours] = regions["embedding"][theirs]
+    target.set_weights([weights])
+    model.get_layer("region_embedding").set_weights([regions["kernel"], regions["bias"]])
+    return f"its region embedding ({regions['kernel'].shape[-1]} maps over {regions['kernel'].shape[0]} words, frozen)"
 
 
 def matching_rows(

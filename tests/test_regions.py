@@ -1,0 +1,161 @@
+"""The region embedding (Johnson & Zhang 2015's tv-embedding, `imdb-rnn pretrain --config region`): a run like
+any other pretraining, read only from training and unlabeled reviews, whose neighbours are the right words,
+and which the `cnn` then reads frozen beside its own convolution, the mixed objective included. Tiny
+corpora, seconds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import TINY_NUM_WORDS, TINY_OVERRIDES, run_command
+from imdb_rnn import models
+from imdb_rnn.config import load_config
+from imdb_rnn.config.pretraining import load_pretrain_config
+from imdb_rnn.errors import ConfigError
+from imdb_rnn.files import read_json
+from imdb_rnn.pretraining.regions import NeighbourLogits, load_regions, log_frequencies, neighbour_offsets
+from imdb_rnn.pretraining.runs import pretrain
+from test_objectives import UNLABELED_REVIEWS, corpus_with_unlabeled  # noqa: F401 (a fixture)
+
+TINY_REGION = [
+    f"corpus.num_words={TINY_NUM_WORDS}",
+    "region.word_vectors=null",
+    "region.embedding_dim=8",
+    "region.units=6",
+    "region.region_size=3",
+    "region.context=2",
+    "region.negatives=8",
+    "region.sequence_length=16",
+    "region.batch_size=16",
+    "region.epochs=2",
+    "region.validation_share=0.1",
+]
+# the tiny cnn that reads it: the tiny classifier's sizes, 16 maps, and the region embedding's shape
+TINY_PLAIN_CNN = [item.replace("model.units=", "model.filters=") for item in TINY_OVERRIDES]
+TINY_CNN = [*TINY_PLAIN_CNN, "model.region_units=6", "model.region_size=3"]
+
+
+@pytest.fixture(scope="module")
+def tiny_regions(corpus_with_unlabeled: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+    config = load_pretrain_config("region", [f"corpus.path={corpus_with_unlabeled}", *TINY_REGION])
+    folder, _ = pretrain(config, tmp_path_factory.mktemp("regions"), out=str)
+    return folder
+
+
+def test_the_region_embedding_is_a_run_of_the_training_and_unlabeled_reviews(tiny_regions: Path) -> None:
+    for name in ("config.yaml", "status.json", "history.csv", "model.keras", "vectors.npz", "regions.npz"):
+        assert (tiny_regions / name).is_file(), name
+    metrics = read_json(tiny_regions / "metrics.json")
+    assert metrics["method"] == "region" and metrics["epochs_run"] == 2
+    # 160 training and 24 unlabeled reviews; the unlabeled copy of a test review is left out
+    assert metrics["corpus"]["reviews"] == 160 + UNLABELED_REVIEWS
+    regions = load_regions(tiny_regions)
+    assert regions["embedding"].shape == (TINY_NUM_WORDS, 8)
+    assert regions["kernel"].shape == (3, 8, 6) and regions["bias"].shape == (6,)
+
+
+def test_each_region_scores_its_own_neighbours_and_words_drawn_by_frequency() -> None:
+    # A region of 3 words at t reads t-1..t+1; with context 2 its neighbours are t-2, t-3 and t+2, t+3.
+    assert neighbour_offsets(3, 2) == [-2, -3, 2, 3]
+    assert neighbour_offsets(4, 1) == [-2, 3]  # an even region reads t-1..t+2
+    layer = NeighbourLogits(num_words=10, region_size=3, context=2, negatives=5)
+    tokens = np.array([[1, 2, 3, 4, 5, 6, 7, 8, 9]], dtype="int32")
+    regions = np.random.default_rng(0).normal(size=(1, 9, 4)).astype("float32")
+    layer.build([regions.shape, tokens.shape])
+    vectors = np.random.default_rng(1).normal(size=(10, 4)).astype("float32")
+    layer.context_vectors.assign(vectors)
+    layer.log_frequencies.assign(log_frequencies(np.array([7, 7, 7, 0, 0]), 10))  # only word 7 occurs
+    logits = np.asarray(layer([regions, tokens]))
+    assert logits.shape == (1, 9 - 3 - 3, 4 + 5)  # positions 3, 4, 5: their neighbours lie in the window
+    for row, t in enumerate(range(3, 6)):
+        expected = [regions[0, t] @ vectors[tokens[0, t + offset]] for offset in (-2, -3, 2, 3)]
+        np.testing.assert_allclose(logits[0, row, :4], expected, rtol=1e-5)
+        np.testing.assert_allclose(logits[0, row, 4:], regions[0, t] @ vectors[7], rtol=1e-5)  # drawn: 7 only
+
+
+def test_the_cnn_reads_the_region_embedding_frozen_and_trains_with_the_mixed_objective(
+    tiny_regions: Path,
+    corpus_with_unlabeled: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from imdb_rnn.training.recipe import train
+
+    overrides = [*TINY_CNN, f"data.path={corpus_with_unlabeled}", f"model.pretrained={tiny_regions}", "train.epochs=2"]
+    overrides += ["train.adversarial=0.05", "train.virtual_adversarial=0.05", "train.entropy_minimisation=0.5"]
+    run = train(load_config("cnn", overrides), tmp_path, verbose=0)
+    model = keras.models.load_model(run / "model.keras")
+    regions = load_regions(tiny_regions)
+    np.testing.assert_array_equal(model.get_layer("region_words").get_weights()[0], regions["embedding"])
+    kernel, bias = model.get_layer("region_embedding").get_weights()
+    np.testing.assert_array_equal(kernel, regions["kernel"])
+    np.testing.assert_array_equal(bias, regions["bias"])
+    history = read_json(run / "history.json")
+    assert len(history["adversarial_loss"]) == 2 and all(np.isfinite(history["virtual_adversarial_loss"]))
+    # padding changes no output: the region embedding keeps the mask too
+    tokens = np.array([[5, 6, 7, 8, 9, 10]], dtype="int32")
+    padded = np.concatenate([tokens, np.zeros((1, 7), dtype="int32")], axis=1)
+    np.testing.assert_allclose(model(padded), model(tokens), atol=1e-6)
+
+
+def test_the_region_embedding_adds_to_the_convolution_before_its_relu() -> None:
+    params = {"embedding_dim": 4, "filters": 6, "region_units": 3, "region_size": 5}
+    model = models.build_model("cnn", params, 100)
+    assert not model.get_layer("region_words").trainable and not model.get_layer("region_embedding").trainable
+    assert model.get_layer("regions").activation.__name__ == "linear"
+    plain = models.build_model("cnn", {"embedding_dim": 4, "filters": 6}, 100)
+    assert plain.get_layer("regions").activation.__name__ == "relu"
+    assert "region_words" not in [layer.name for layer in plain.layers]
+
+
+@pytest.mark.parametrize(
+    "config, overrides, words",
+    [
+        ("cnn", ["model.region_units=6"], "expected model.pretrained naming a region pretraining"),
+        (
+            "cnn",
+            ["model.region_units=7", "model.region_size=3"],
+            "expected model.architecture: cnn with model.region_units=6",
+        ),
+        ("cnn", [], "received region_units=0, region_size=5"),  # a region pretraining, but no region_units
+        ("lstm", [], "received architecture lstm"),
+    ],
+)
+def test_a_region_embedding_that_does_not_fit_is_refused(
+    config: str, overrides: list[str], words: str, tiny_regions: Path
+) -> None:
+    start = [] if overrides == ["model.region_units=6"] else [f"model.pretrained={tiny_regions}"]
+    with pytest.raises(ConfigError, match=words):
+        load_config(config, [*(TINY_PLAIN_CNN if config == "cnn" else TINY_OVERRIDES), *start, *overrides])
+
+
+def test_an_interrupted_region_embedding_resumes_from_its_last_epoch(
+    corpus_with_unlabeled: Path,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,
+) -> None:
+    from imdb_rnn.training.callbacks import EpochTimer
+
+    real = EpochTimer.on_epoch_begin
+
+    def stop_at_second_epoch(self, epoch: int, logs=None) -> None:
+        if epoch == 1:
+            raise KeyboardInterrupt
+        real(self, epoch, logs)
+
+    monkeypatch.setattr(EpochTimer, "on_epoch_begin", stop_at_second_epoch)
+    argv = ["--config", "region", "--output-dir", str(tmp_path), "--set", f"corpus.path={corpus_with_unlabeled}"]
+    argv += [item for key in TINY_REGION for item in ("--set", key)]
+    assert run_command("pretrain", argv) == 130
+    (folder,) = (tmp_path / "pretrain").iterdir()
+    assert read_json(folder / "status.json")["state"] == "interrupted"
+    assert f"--resume {folder}" in capsys.readouterr().err
+    monkeypatch.setattr(EpochTimer, "on_epoch_begin", real)
+    assert run_command("pretrain", ["--resume", str(folder)]) == 0
+    history = (folder / "history.csv").read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[0] for line in history[1:]] == ["1", "2"]  # each epoch once
+    assert (folder / "regions.npz").is_file()
