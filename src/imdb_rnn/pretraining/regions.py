@@ -199,6 +199,7 @@ def train_region_embedding(
         dataset(stream[train], settings, outputs, shuffle=True),
         epochs=settings.epochs,
         validation_data=dataset(stream[validation], settings, outputs, shuffle=False),
+        shuffle=False,  # the dataset shuffles its windows itself
         callbacks=resumable(run, history),
         verbose=1 if sys.stdout.isatty() else 2,
     )

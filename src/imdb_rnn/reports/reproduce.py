@@ -75,18 +75,20 @@ class Planned:
 
 
 def start_overrides(config: Config, start: str) -> tuple[str, ...] | None:
-    """The overrides that start `config` from the pretraining `start` (its embedding size included), `()`
-    for scratch, None where the start does not apply (a yardstick's row stays the plain recipe). A start
+    """The overrides that start `config` from the pretraining `start` (its embedding size included, and a
+    region embedding's shape), `()` for scratch, None where the start does not apply (a yardstick's row stays the plain recipe). A start
     may add a recipe, `word2vec+mixed` or `scratch+mixed`: the overrides of `configs/recipes/mixed.yaml`."""
     start, _, recipe = start.partition("+")
     if config.model.architecture in YARDSTICKS and (start != SCRATCH or recipe):
         return None
     extra = []
     if start != SCRATCH:
-        size = pretrained_spec(start, "--starts").embedding_dim
+        spec = pretrained_spec(start, "--starts")
         extra.append(f"model.pretrained={start}")
-        if config.model.params.get("embedding_dim") != size:
-            extra.append(f"model.embedding_dim={size}")
+        if config.model.params.get("embedding_dim") != spec.embedding_dim:
+            extra.append(f"model.embedding_dim={spec.embedding_dim}")
+        if spec.method == "region" and "region_units" in config.model.params:  # the cnn's (the rest are skipped)
+            extra += [f"model.region_units={spec.units}", f"model.region_size={spec.region_size}"]
     return tuple(extra + (recipe_overrides(recipe) if recipe else []))
 
 
