@@ -17,7 +17,7 @@ from imdb_rnn.config import load_config
 from imdb_rnn.config.pretraining import load_pretrain_config
 from imdb_rnn.errors import ConfigError
 from imdb_rnn.files import read_json
-from imdb_rnn.pretraining.regions import NeighbourLogits, load_regions, log_frequencies, neighbour_offsets
+from imdb_rnn.pretraining.regions import NeighbourLogits, load_regions, negative_table, neighbour_offsets
 from imdb_rnn.pretraining.runs import pretrain
 from test_objectives import UNLABELED_REVIEWS, corpus_with_unlabeled  # noqa: F401 (a fixture)
 
@@ -68,13 +68,19 @@ def test_each_region_scores_its_own_neighbours_and_words_drawn_by_frequency() ->
     layer.build([regions.shape, tokens.shape])
     vectors = np.random.default_rng(1).normal(size=(10, 4)).astype("float32")
     layer.context_vectors.assign(vectors)
-    layer.log_frequencies.assign(log_frequencies(np.array([7, 7, 7, 0, 0]), 10))  # only word 7 occurs
+    layer.table.assign(negative_table(np.array([7, 7, 7, 0, 0]), 10))  # only word 7 occurs (padding is never drawn)
     logits = np.asarray(layer([regions, tokens]))
     assert logits.shape == (1, 9 - 3 - 3, 4 + 5)  # positions 3, 4, 5: their neighbours lie in the window
     for row, t in enumerate(range(3, 6)):
         expected = [regions[0, t] @ vectors[tokens[0, t + offset]] for offset in (-2, -3, 2, 3)]
         np.testing.assert_allclose(logits[0, row, :4], expected, rtol=1e-5)
         np.testing.assert_allclose(logits[0, row, 4:], regions[0, t] @ vectors[7], rtol=1e-5)  # drawn: 7 only
+
+
+def test_negatives_are_drawn_in_proportion_to_count_to_the_three_quarters() -> None:
+    table = negative_table(np.array([1] * 16 + [2] * 1 + [0] * 50), 4, size=9000)
+    assert set(np.unique(table)) == {1, 2}  # never padding (0), never a word that does not occur (3)
+    assert (table == 1).sum() / (table == 2).sum() == pytest.approx(16**0.75, rel=1e-3)
 
 
 def test_the_cnn_reads_the_region_embedding_frozen_and_trains_with_the_mixed_objective(

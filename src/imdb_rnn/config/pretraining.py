@@ -77,7 +77,7 @@ class RegionConfig:
     units: PositiveInt = 128  # the region embedding's size: the classifier's model.region_units
     region_size: PositiveInt = 5  # words a region reads: the classifier's model.region_size
     context: PositiveInt = 5  # words on each side of a region that it predicts
-    negatives: PositiveInt = 64  # words drawn (unigram^0.75) per batch against which the context words are told
+    negatives: PositiveInt = 10  # words drawn (count^0.75) for each region, told from its 2 × context neighbours
     sequence_length: PositiveInt = 256  # words per training window of the joined reviews
     batch_size: PositiveInt = 32
     epochs: PositiveInt = 2
