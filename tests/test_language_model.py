@@ -56,9 +56,11 @@ def test_the_language_model_reads_no_test_review(tmp_path: Path) -> None:
     assert sentinel_id not in set(ids.tolist()), f"{SENTINEL} of the test reviews reached the language model"
 
 
-def test_an_interrupted_language_model_resumes_from_its_last_epoch(
-    tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
-) -> None:
+def interrupted_pretraining_resumes(
+    name: str, overrides: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> Path:
+    """Stops `imdb-rnn pretrain --config name` (two epochs) as its second epoch begins, resumes it, and
+    checks each epoch ran once; returns the folder."""
     from imdb_rnn.training.callbacks import EpochTimer
 
     real = EpochTimer.on_epoch_begin
@@ -69,8 +71,8 @@ def test_an_interrupted_language_model_resumes_from_its_last_epoch(
         real(self, epoch, logs)
 
     monkeypatch.setattr(EpochTimer, "on_epoch_begin", stop_at_second_epoch)
-    argv = ["--config", "language_model", "--output-dir", str(tmp_path), "--set", f"corpus.path={tiny_corpus}"]
-    argv += [item for key in TINY_LANGUAGE_MODEL for item in ("--set", key)]
+    argv = ["--config", name, "--output-dir", str(tmp_path)]
+    argv += [item for key in overrides for item in ("--set", key)]
     assert run_command("pretrain", argv) == 130
     (folder,) = (tmp_path / "pretrain").iterdir()
     assert read_json(folder / "status.json")["state"] == "interrupted"
@@ -80,6 +82,16 @@ def test_an_interrupted_language_model_resumes_from_its_last_epoch(
     history = (folder / "history.csv").read_text(encoding="utf-8").splitlines()
     assert [line.split(",")[0] for line in history[1:]] == ["1", "2"]  # each epoch once
     assert read_json(folder / "status.json")["state"] == "completed"
+    return folder
+
+
+def test_an_interrupted_language_model_resumes_from_its_last_epoch(
+    tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    overrides = [f"corpus.path={tiny_corpus}", *TINY_LANGUAGE_MODEL]
+    assert (
+        interrupted_pretraining_resumes("language_model", overrides, tmp_path, monkeypatch, capsys) / "model.keras"
+    ).is_file()
 
 
 def classifier_start(

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import TINY_NUM_WORDS, TINY_OVERRIDES, run_command
+from conftest import TINY_NUM_WORDS, TINY_OVERRIDES
 from imdb_rnn import models
 from imdb_rnn.config import load_config
 from imdb_rnn.config.pretraining import load_pretrain_config
@@ -19,6 +19,7 @@ from imdb_rnn.errors import ConfigError
 from imdb_rnn.files import read_json
 from imdb_rnn.pretraining.regions import NeighbourLogits, load_regions, negative_table, neighbour_offsets
 from imdb_rnn.pretraining.runs import pretrain
+from test_language_model import interrupted_pretraining_resumes
 from test_objectives import UNLABELED_REVIEWS, corpus_with_unlabeled  # noqa: F401 (a fixture)
 
 TINY_REGION = [
@@ -144,24 +145,6 @@ def test_an_interrupted_region_embedding_resumes_from_its_last_epoch(
     monkeypatch: pytest.MonkeyPatch,
     capsys,
 ) -> None:
-    from imdb_rnn.training.callbacks import EpochTimer
-
-    real = EpochTimer.on_epoch_begin
-
-    def stop_at_second_epoch(self, epoch: int, logs=None) -> None:
-        if epoch == 1:
-            raise KeyboardInterrupt
-        real(self, epoch, logs)
-
-    monkeypatch.setattr(EpochTimer, "on_epoch_begin", stop_at_second_epoch)
-    argv = ["--config", "region", "--output-dir", str(tmp_path), "--set", f"corpus.path={corpus_with_unlabeled}"]
-    argv += [item for key in TINY_REGION for item in ("--set", key)]
-    assert run_command("pretrain", argv) == 130
-    (folder,) = (tmp_path / "pretrain").iterdir()
-    assert read_json(folder / "status.json")["state"] == "interrupted"
-    assert f"--resume {folder}" in capsys.readouterr().err
-    monkeypatch.setattr(EpochTimer, "on_epoch_begin", real)
-    assert run_command("pretrain", ["--resume", str(folder)]) == 0
-    history = (folder / "history.csv").read_text(encoding="utf-8").splitlines()
-    assert [line.split(",")[0] for line in history[1:]] == ["1", "2"]  # each epoch once
+    overrides = [f"corpus.path={corpus_with_unlabeled}", *TINY_REGION]
+    folder = interrupted_pretraining_resumes("region", overrides, tmp_path, monkeypatch, capsys)
     assert (folder / "regions.npz").is_file()

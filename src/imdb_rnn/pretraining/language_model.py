@@ -99,6 +99,17 @@ def build_language_model(settings: LanguageModelConfig, num_words: int) -> keras
     return model
 
 
+def finish(run: Path) -> tuple[keras.Model, dict[str, list], int]:
+    """After a Keras pretraining's last epoch in `run`: its best model (`model.keras`), whose embedding
+    becomes `vectors.npz`, the history (plotted into the folder) and the best epoch (1-based)."""
+    best = keras.models.load_model(run / "model.keras", compile=False)
+    (embedding,) = best.get_layer("embedding").get_weights()
+    save_vectors(run, embedding, np.ones(len(embedding), dtype=bool))
+    history = from_csv(run / "history.csv")
+    plot_history(history, run.name, run)
+    return best, history, (read_json_or_none(run / "best.json") or {}).get("epoch", len(history["epoch"]))
+
+
 def train_language_model(
     config: PretrainConfig, run: Path, reviews: Path, word_index: Path, resume: bool = False, out: Callable = say
 ) -> dict[str, Any]:
@@ -122,12 +133,7 @@ def train_language_model(
         callbacks=resumable(run, history),
         verbose=1 if sys.stdout.isatty() else 2,
     )
-    best = keras.models.load_model(run / "model.keras", compile=False)
-    (embedding,) = best.get_layer("embedding").get_weights()
-    save_vectors(run, embedding, np.ones(len(embedding), dtype=bool))
-    history = from_csv(run / "history.csv")
-    plot_history(history, run.name, run)
-    best_epoch = (read_json_or_none(run / "best.json") or {}).get("epoch", len(history["epoch"]))
+    _, history, best_epoch = finish(run)
     validation_loss = history["val_loss"][best_epoch - 1]
     return {
         "corpus": {

@@ -31,15 +31,13 @@ from keras import ops
 
 from imdb_rnn.config.pretraining import PretrainConfig, RegionConfig
 from imdb_rnn.errors import ConfigError, DataError, RunError
-from imdb_rnn.files import atomic_write, read_json_or_none
+from imdb_rnn.files import atomic_write
 from imdb_rnn.models.convolutional import MaskedConv1D
-from imdb_rnn.pretraining.language_model import corpus_ids, held_out
-from imdb_rnn.pretraining.word_vectors import load_vectors, save_vectors
+from imdb_rnn.pretraining.language_model import corpus_ids, finish, held_out
+from imdb_rnn.pretraining.word_vectors import load_vectors
 from imdb_rnn.progress import say
 from imdb_rnn.runs.callbacks import resumable
-from imdb_rnn.runs.history import from_csv
 from imdb_rnn.runs.lifecycle import rewind
-from imdb_rnn.runs.plots import plot_history
 
 REGIONS_FILE = "regions.npz"  # `embedding` (rows, dim), `kernel` (region_size, dim, units), `bias` (units,)
 TABLE_SIZE = 1 << 20  # entries of the table negatives are drawn from (word2vec's unigram table)
@@ -207,15 +205,11 @@ def train_region_embedding(
         callbacks=resumable(run, history),
         verbose=1 if sys.stdout.isatty() else 2,
     )
-    best = keras.models.load_model(run / "model.keras", compile=False)
+    best, history, best_epoch = finish(run)
     (embedding,) = best.get_layer("embedding").get_weights()
     kernel, bias = best.get_layer("region_embedding").get_weights()
-    save_vectors(run, embedding, np.ones(len(embedding), dtype=bool))
     with atomic_write(run / REGIONS_FILE) as temporary, open(temporary, "wb") as file:
         np.savez(file, embedding=embedding, kernel=kernel, bias=bias)
-    history = from_csv(run / "history.csv")
-    plot_history(history, run.name, run)
-    best_epoch = (read_json_or_none(run / "best.json") or {}).get("epoch", len(history["epoch"]))
     return {
         "corpus": {
             "reviews": count,
