@@ -99,6 +99,18 @@ def build_language_model(settings: LanguageModelConfig, num_words: int) -> keras
     return model
 
 
+def corpus_figures(count: int, ids: np.ndarray, reviews: Path, word_index: Path, windows: int, held: int) -> dict:
+    """The `corpus` entry of a Keras pretraining's `metrics.json`."""
+    return {
+        "reviews": count,
+        "tokens": int(len(ids)),
+        "path": str(reviews),
+        "word_index": str(word_index),
+        "windows": int(windows),
+        "validation_windows": int(held),
+    }
+
+
 def finish(run: Path) -> tuple[keras.Model, dict[str, list], int]:
     """After a Keras pretraining's last epoch in `run`: its best model (`model.keras`), whose embedding
     becomes `vectors.npz`, the history (plotted into the folder) and the best epoch (1-based)."""
@@ -136,14 +148,7 @@ def train_language_model(
     _, history, best_epoch = finish(run)
     validation_loss = history["val_loss"][best_epoch - 1]
     return {
-        "corpus": {
-            "reviews": count,
-            "tokens": int(len(ids)),
-            "path": str(reviews),
-            "word_index": str(word_index),
-            "windows": int(len(x)),
-            "validation_windows": int(len(validation[0])),
-        },
+        "corpus": corpus_figures(count, ids, reviews, word_index, len(x), len(validation[0])),
         "best_epoch": best_epoch,
         "epochs_run": len(history["epoch"]),
         "validation_loss": validation_loss,

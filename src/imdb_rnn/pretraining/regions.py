@@ -33,7 +33,7 @@ from imdb_rnn.config.pretraining import PretrainConfig, RegionConfig
 from imdb_rnn.errors import ConfigError, DataError, RunError
 from imdb_rnn.files import atomic_write
 from imdb_rnn.models.convolutional import MaskedConv1D
-from imdb_rnn.pretraining.language_model import corpus_ids, finish, held_out
+from imdb_rnn.pretraining.language_model import corpus_figures, corpus_ids, finish, held_out
 from imdb_rnn.pretraining.word_vectors import load_vectors
 from imdb_rnn.progress import say
 from imdb_rnn.runs.callbacks import resumable
@@ -211,14 +211,7 @@ def train_region_embedding(
     with atomic_write(run / REGIONS_FILE) as temporary, open(temporary, "wb") as file:
         np.savez(file, embedding=embedding, kernel=kernel, bias=bias)
     return {
-        "corpus": {
-            "reviews": count,
-            "tokens": int(len(ids)),
-            "path": str(reviews),
-            "word_index": str(word_index),
-            "windows": int(len(train)),
-            "validation_windows": int(len(validation)),
-        },
+        "corpus": corpus_figures(count, ids, reviews, word_index, len(train), len(validation)),
         "word_vectors": None if word_vectors is None else str(word_vectors),
         "best_epoch": best_epoch,
         "epochs_run": len(history["epoch"]),
