@@ -58,7 +58,8 @@ def prepare_unfreezing(model: keras.Model, config: Config) -> None:
 def initialise(model: keras.Model, folder: Path, num_words: int, words: Mapping[str, int] | None = None) -> str:
     """Copies the pretraining in `folder` into `model` and returns a line saying what it copied: the
     vectors into the embedding's first `num_words` rows (a bag of n-grams keeps its bigram rows), a
-    language model's recurrent layers into the classifier's first ones.
+    language model's recurrent layers into the classifier's first ones, a region embedding into the cnn's
+    frozen "region_words" and "region_embedding" layers.
 
     The pretraining's rows follow Keras's IMDB word index (row = rank + 3). Your own data's vocabulary
     `words` (word → rank, built from its training texts) is another order: each of its words then takes
