@@ -93,6 +93,7 @@ ARCHITECTURES = [
     ("dropout", SMALL),
     ("cnn_lstm", {**SMALL, "filters": 8, "kernel_size": 3, "pool_size": 2}),
     ("cnn", {"embedding_dim": 8, "filters": 8, "pooling": "max_average"}),
+    ("cnn", {"embedding_dim": 8, "filters": 8, "region_units": 4, "region_size": 3}),  # two embeddings
     ("bag_of_ngrams", {"embedding_dim": 8, "bigram_buckets": 64}),
     ("nbsvm", {"order": 3, "buckets": 64}),
 ]
@@ -115,6 +116,21 @@ def test_every_architecture_adds_up_and_credits_words_only(architecture: str, pa
     assert attribution.contributions.sum() == pytest.approx(difference, abs=0.01 * abs(difference))
     assert np.all(attribution.contributions[TOKENS < 2] == 0)  # padding and the start token are not words
     assert np.count_nonzero(attribution.contributions[TOKENS >= 2]) >= 5
+
+
+def test_a_cnn_with_a_region_embedding_is_explained_over_both_embeddings() -> None:
+    # The baseline zeroes each word in the cnn's own embedding and in its region embedding's alike.
+    params = {"embedding_dim": 8, "filters": 8, "region_units": 4, "region_size": 3}
+    model = _randomised(build_model("cnn", params, vocab_size=20, num_classes=2), seed=9)
+    attribution = attribute(model, TOKENS, steps=50)
+    words = np.unique(TOKENS[TOKENS >= 2])
+    for name in ("embedding", "region_words"):
+        (weights,) = model.get_layer(name).get_weights()
+        weights[words] = 0.0
+        model.get_layer(name).set_weights([weights])
+    positive = float(model.predict_on_batch(TOKENS[None]).reshape(-1)[0])
+    expected = positive if attribution.class_index == 1 else 1 - positive
+    assert attribution.baseline_probability == pytest.approx(expected, abs=1e-5)
 
 
 def test_a_three_class_model_is_explained_toward_its_most_probable_class() -> None:

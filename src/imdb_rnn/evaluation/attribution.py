@@ -11,7 +11,8 @@ to `f(review) - f(baseline)` up to the rule's error: it shrinks as `1 / steps**2
 `1 / steps` where max pooling switches steps (the integrand jumps there).
 
 What is interpolated, for each kind of model:
-- a model with an `Embedding` layer (every recurrent architecture, `bag_of_ngrams`): the embedded words. The
+- a model with an `Embedding` layer (every recurrent architecture, `bag_of_ngrams`; the cnn with a region
+  embedding has two, read side by side on one path): the embedded words. The
   baseline gives each *word* a zero embedding vector, the baseline for text in the paper; padding and the
   start token keep their own vectors on the whole path (they are in every review, not words of this one,
   and with `mask_zero` the padding is masked anyway). Zero rather than padding's vector: with `mask_zero`
@@ -97,11 +98,12 @@ def _attribute(model: keras.Model, tokens: np.ndarray, class_index: int, steps: 
     if NaiveBayesLogits in layers:
         return _naive_bayes(model, tokens, class_index, steps)
     embeddings = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
-    if len(embeddings) == 1:
-        return _embedded(model, embeddings[0], tokens, class_index, steps)
+    if embeddings and all(layer.input is embeddings[0].input for layer in embeddings):
+        return _embedded(model, embeddings, tokens, class_index, steps)
     raise UserError(
-        f"model {model.name!r}: cannot explain it: expected a model with one Embedding layer, NBSVM's "
-        f"NaiveBayesLogits or an ensemble of such models, received one with {len(embeddings)} Embedding layers."
+        f"model {model.name!r}: cannot explain it: expected a model whose Embedding layers read the same ids, "
+        f"NBSVM's NaiveBayesLogits or an ensemble of such models, received one with {len(embeddings)} Embedding "
+        f"layers{' reading different inputs' if embeddings else ''}."
     )
 
 
@@ -141,16 +143,21 @@ def _target(outputs, class_index):  # noqa: ANN001, ANN202 - TensorFlow tensors 
 
 
 def _embedded(
-    model: keras.Model, embedding: keras.layers.Embedding, tokens: np.ndarray, class_index: int, steps: int
+    model: keras.Model, embeddings: list[keras.layers.Embedding], tokens: np.ndarray, class_index: int, steps: int
 ) -> tuple[np.ndarray, float, float]:
-    ids = _features(model, embedding.input, tokens)  # what the embedding reads: (features,)
+    """Integrated gradients over every embedding at once (the cnn's own and its region embedding's): their
+    vectors side by side `(features, dims…)` on one straight path."""
+    ids = _features(model, embeddings[0].input, tokens)  # what the embeddings read: (features,)
     covers = feature_words(model, tokens, len(ids))  # (features, time)
-    embedded = np.asarray(embedding(ids[None]))[0]  # (features, dim)
+    parts = [np.asarray(embedding(ids[None]))[0] for embedding in embeddings]  # each (features, dim)
+    embedded = np.concatenate(parts, axis=1)
     baseline = np.where(covers.any(axis=1, keepdims=True), 0.0, embedded).astype(np.float32)
-    compiled = _above_embedding(model, embedding)
+    compiled = _above_embedding(model, embeddings)
+    splits = np.cumsum([part.shape[1] for part in parts])[:-1]
 
     def gradient(path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        values, gradients = compiled(np.repeat(tokens[None], len(path), axis=0), path, np.int32(class_index))
+        pieces = np.split(path, splits, axis=2)
+        values, gradients = compiled(np.repeat(tokens[None], len(path), axis=0), pieces, np.int32(class_index))
         return values.numpy(), gradients.numpy()
 
     attributions, at_review, at_baseline = integrated_gradients(gradient, embedded, baseline, steps)
@@ -160,22 +167,24 @@ def _embedded(
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model → its gradient function
 
 
-def _above_embedding(model: keras.Model, embedding: keras.layers.Embedding) -> Callable:
-    """`(tokens (batch, time), embedded (batch, features, dim), class index)` → (P(class) `(batch,)`, its
-    gradient with respect to `embedded`), a `tf.function` made once a model: the part of `model` above
-    `embedding`, a Functional model of the token ids (from which a mask is still computed) and the embedded
-    words. Traced again for new lengths until it generalises them (`reduce_retracing`)."""
+def _above_embedding(model: keras.Model, embeddings: list[keras.layers.Embedding]) -> Callable:
+    """`(tokens (batch, time), [embedded (batch, features, dim) of each embedding], class index)` → (P(class)
+    `(batch,)`, its gradient with respect to the embedded words, side by side `(batch, features, dims…)`), a
+    `tf.function` made once a model: the part of `model` above `embeddings`, a Functional model of the token
+    ids (from which a mask is still computed) and the embedded words. Traced again for new lengths until it
+    generalises them (`reduce_retracing`)."""
     if model not in _COMPILED:
         import tensorflow as tf
 
-        above = keras.Model([model.inputs[0], embedding.output], model.outputs[0], name=f"{model.name}_above")
+        cuts = [model.inputs[0], *(embedding.output for embedding in embeddings)]
+        above = keras.Model(cuts, model.outputs[0], name=f"{model.name}_above")
 
         @tf.function(reduce_retracing=True)
         def gradient(tokens, embedded, class_index):  # noqa: ANN001, ANN202
             with tf.GradientTape() as tape:
                 tape.watch(embedded)
-                values = _target(above([tokens, embedded], training=False), class_index)
-            return values, tape.gradient(values, embedded)
+                values = _target(above([tokens, *embedded], training=False), class_index)
+            return values, tf.concat(tape.gradient(values, embedded), axis=-1)
 
         _COMPILED[model] = gradient
     return _COMPILED[model]
