@@ -108,6 +108,33 @@ def test_the_cnn_reads_the_region_embedding_frozen_and_trains_with_the_mixed_obj
     np.testing.assert_allclose(model(padded), model(tokens), atol=1e-6)
 
 
+def test_your_own_words_read_the_region_embedding_rows_of_the_same_words(
+    tiny_regions: Path,
+    corpus_with_unlabeled: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    import csv
+    import json
+
+    from conftest import tiny_test_texts
+    from imdb_rnn.runs import Run
+    from imdb_rnn.training.recipe import train
+
+    texts = tiny_test_texts(corpus_with_unlabeled)
+    with open(tmp_path / "reviews.csv", "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([("text", "label"), *((t, i % 2) for i, t in enumerate(texts * 2))])
+    overrides = [*TINY_CNN, "data.source=csv", f"data.path={tmp_path / 'reviews.csv'}", "train.epochs=1"]
+    run = train(load_config("cnn", [*overrides, f"model.pretrained={tiny_regions}"]), tmp_path / "runs", verbose=0)
+    rows = Run(run).model.get_layer("region_words").get_weights()[0]
+    ours = json.loads((run / "vocabulary.json").read_text(encoding="utf-8"))["words"]
+    keras_index = json.loads((corpus_with_unlabeled / "imdb_word_index.json").read_text(encoding="utf-8"))
+    pretrained = load_regions(tiny_regions)["embedding"]
+    shared = [w for w in ours if ours[w] + 3 < len(rows) and keras_index.get(w, 10**9) + 3 < len(pretrained)]
+    assert len(shared) >= 5 and any(ours[w] != keras_index[w] for w in shared), "the ranks should differ"
+    for word in shared:
+        np.testing.assert_array_equal(rows[ours[word] + 3], pretrained[keras_index[word] + 3], err_msg=word)
+
+
 def test_the_region_embedding_adds_to_the_convolution_before_its_relu() -> None:
     params = {"embedding_dim": 4, "filters": 6, "region_units": 3, "region_size": 5}
     model = models.build_model("cnn", params, 100)
