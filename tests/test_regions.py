@@ -19,6 +19,7 @@ from imdb_rnn.errors import ConfigError
 from imdb_rnn.files import read_json
 from imdb_rnn.pretraining.regions import NeighbourLogits, load_regions, negative_table, neighbour_offsets
 from imdb_rnn.pretraining.runs import pretrain
+from imdb_rnn.pretraining.word_vectors import load_vectors
 from test_language_model import interrupted_pretraining_resumes
 from test_objectives import UNLABELED_REVIEWS, corpus_with_unlabeled  # noqa: F401 (a fixture)
 
@@ -55,7 +56,7 @@ def test_the_region_embedding_is_a_run_of_the_training_and_unlabeled_reviews(tin
     # 160 training and 24 unlabeled reviews; the unlabeled copy of a test review is left out
     assert metrics["corpus"]["reviews"] == 160 + UNLABELED_REVIEWS
     regions = load_regions(tiny_regions)
-    assert regions["embedding"].shape == (TINY_NUM_WORDS, 8)
+    assert load_vectors(tiny_regions).shape == (TINY_NUM_WORDS, 8)
     assert regions["kernel"].shape == (3, 8, 6) and regions["bias"].shape == (6,)
 
 
@@ -96,7 +97,7 @@ def test_the_cnn_reads_the_region_embedding_frozen_and_trains_with_the_mixed_obj
     run = train(load_config("cnn", overrides), tmp_path, verbose=0)
     model = keras.models.load_model(run / "model.keras")
     regions = load_regions(tiny_regions)
-    np.testing.assert_array_equal(model.get_layer("region_words").get_weights()[0], regions["embedding"])
+    np.testing.assert_array_equal(model.get_layer("region_words").get_weights()[0], load_vectors(tiny_regions))
     kernel, bias = model.get_layer("region_embedding").get_weights()
     np.testing.assert_array_equal(kernel, regions["kernel"])
     np.testing.assert_array_equal(bias, regions["bias"])
@@ -128,7 +129,7 @@ def test_your_own_words_read_the_region_embedding_rows_of_the_same_words(
     rows = Run(run).model.get_layer("region_words").get_weights()[0]
     ours = json.loads((run / "vocabulary.json").read_text(encoding="utf-8"))["words"]
     keras_index = json.loads((corpus_with_unlabeled / "imdb_word_index.json").read_text(encoding="utf-8"))
-    pretrained = load_regions(tiny_regions)["embedding"]
+    pretrained = load_vectors(tiny_regions)
     shared = [w for w in ours if ours[w] + 3 < len(rows) and keras_index.get(w, 10**9) + 3 < len(pretrained)]
     assert len(shared) >= 5 and any(ours[w] != keras_index[w] for w in shared), "the ranks should differ"
     for word in shared:

@@ -14,7 +14,7 @@ window and, at each position whose neighbours all lie inside it:
 
 Trained like a classifier run (history, plots, status, a checkpoint every epoch, `--resume`), judged on
 held-out windows by how often it tells a neighbour from a drawn word. It writes `vectors.npz` (its
-embedding) and `regions.npz` (the embedding and the convolution, for the classifier).
+embedding) and `regions.npz` (the convolution, for the classifier; its embedding is `vectors.npz`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from imdb_rnn.progress import say
 from imdb_rnn.runs.callbacks import resumable
 from imdb_rnn.runs.lifecycle import rewind
 
-REGIONS_FILE = "regions.npz"  # `embedding` (rows, dim), `kernel` (region_size, dim, units), `bias` (units,)
+REGIONS_FILE = "regions.npz"  # the convolution: `kernel` (region_size, dim, units), `bias` (units,)
 TABLE_SIZE = 1 << 20  # entries of the table negatives are drawn from (word2vec's unigram table)
 
 
@@ -205,11 +205,10 @@ def train_region_embedding(
         callbacks=resumable(run, history),
         verbose=1 if sys.stdout.isatty() else 2,
     )
-    best, history, best_epoch = finish(run)
-    (embedding,) = best.get_layer("embedding").get_weights()
+    best, history, best_epoch = finish(run)  # its embedding is vectors.npz
     kernel, bias = best.get_layer("region_embedding").get_weights()
     with atomic_write(run / REGIONS_FILE) as temporary, open(temporary, "wb") as file:
-        np.savez(file, embedding=embedding, kernel=kernel, bias=bias)
+        np.savez(file, kernel=kernel, bias=bias)
     return {
         "corpus": corpus_figures(count, ids, reviews, word_index, len(train), len(validation)),
         "word_vectors": None if word_vectors is None else str(word_vectors),
@@ -224,11 +223,12 @@ def train_region_embedding(
 
 
 def load_regions(folder: Path) -> dict[str, np.ndarray]:
-    """`{"embedding", "kernel", "bias"}` of a region pretraining folder; `RunError` naming the file otherwise."""
+    """`{"kernel", "bias"}`, the convolution of a region pretraining folder (its embedding is `vectors.npz`);
+    `RunError` naming the file otherwise."""
     path = Path(folder) / REGIONS_FILE
     try:
         with np.load(path) as content:
-            return {name: content[name] for name in ("embedding", "kernel", "bias")}
+            return {name: content[name] for name in ("kernel", "bias")}
     except (OSError, KeyError, ValueError) as error:
         reason = "no such file" if not path.exists() else str(error).splitlines()[0]
         raise RunError(

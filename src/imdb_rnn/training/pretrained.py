@@ -78,7 +78,7 @@ def initialise(model: keras.Model, folder: Path, num_words: int, words: Mapping[
         said = f"model.pretrained: word vectors of {folder} for {known:,} of your {num_words - text.INDEX_FROM:,} words"
     embedding.set_weights([weights])
     if (Path(folder) / REGIONS_FILE).is_file():
-        said += " and " + _copy_regions(model, folder, num_words, words)
+        said += " and " + _copy_regions(model, folder)
     elif (Path(folder) / LANGUAGE_MODEL_FILE).is_file():
         language_model = load_language_model(folder)
         for source, target in zip(encoder_layers(language_model), encoder_layers(model)):
@@ -87,20 +87,12 @@ def initialise(model: keras.Model, folder: Path, num_words: int, words: Mapping[
     return said
 
 
-def _copy_regions(model: keras.Model, folder: Path, num_words: int, words: Mapping[str, int] | None) -> str:
-    """Copies a region pretraining's embedding and convolution into the classifier's frozen "region_words"
-    and "region_embedding" layers (the cnn with `model.region_units`), rows matched as `initialise` does."""
+def _copy_regions(model: keras.Model, folder: Path) -> str:
+    """Copies a region pretraining into the classifier's frozen "region_words" and "region_embedding" layers
+    (the cnn with `model.region_units`): the words' rows as the embedding has just taken them from the same
+    `vectors.npz`, and the convolution."""
+    model.get_layer("region_words").set_weights(model.get_layer("embedding").get_weights())
     regions = load_regions(folder)
-    target = model.get_layer("region_words")
-    (weights,) = target.get_weights()
-    if words is None:
-        weights[:num_words] = regions["embedding"][:num_words]
-    else:
-        ours, theirs = matching_rows(
-            words, keras_word_index(folder), min(num_words, len(weights)), len(regions["embedding"])
-        )
-        weights[ours] = regions["embedding"][theirs]
-    target.set_weights([weights])
     model.get_layer("region_embedding").set_weights([regions["kernel"], regions["bias"]])
     return f"its region embedding ({regions['kernel'].shape[-1]} maps over {regions['kernel'].shape[0]} words, frozen)"
 
