@@ -85,16 +85,25 @@ def test_negatives_are_drawn_in_proportion_to_count_to_the_three_quarters() -> N
     assert (table == 1).sum() / (table == 2).sum() == pytest.approx(16**0.75, rel=1e-3)
 
 
-def test_the_cnn_reads_the_region_embedding_frozen_and_trains_with_the_mixed_objective(
+@pytest.mark.parametrize(
+    "config, shape",
+    [
+        ("cnn", TINY_CNN),
+        ("lstm", [*TINY_OVERRIDES, "model.mask_zero=true", "model.region_units=6", "model.region_size=3"]),
+    ],
+)
+def test_a_classifier_reads_the_region_embedding_frozen_and_trains_with_the_mixed_objective(
+    config: str,
+    shape: list[str],
     tiny_regions: Path,
     corpus_with_unlabeled: Path,  # noqa: F811
     tmp_path: Path,
 ) -> None:
     from imdb_rnn.training.recipe import train
 
-    overrides = [*TINY_CNN, f"data.path={corpus_with_unlabeled}", f"model.pretrained={tiny_regions}", "train.epochs=2"]
+    overrides = [*shape, f"data.path={corpus_with_unlabeled}", f"model.pretrained={tiny_regions}", "train.epochs=2"]
     overrides += ["train.adversarial=0.05", "train.virtual_adversarial=0.05", "train.entropy_minimisation=0.5"]
-    run = train(load_config("cnn", overrides), tmp_path, verbose=0)
+    run = train(load_config(config, overrides), tmp_path, verbose=0)
     model = keras.models.load_model(run / "model.keras")
     regions = load_regions(tiny_regions)
     np.testing.assert_array_equal(model.get_layer("region_words").get_weights()[0], load_vectors(tiny_regions))
@@ -136,6 +145,26 @@ def test_your_own_words_read_the_region_embedding_rows_of_the_same_words(
         np.testing.assert_array_equal(rows[ours[word] + 3], pretrained[keras_index[word] + 3], err_msg=word)
 
 
+@pytest.mark.parametrize(
+    "architecture", ["lstm", "gru", "simple_rnn", "stacked", "bidirectional", "dropout", "cnn_lstm"]
+)
+def test_a_recurrent_layer_reads_each_word_beside_its_region_embedding(architecture: str) -> None:
+    params = {"embedding_dim": 4, "units": 5, "region_units": 3, "region_size": 5}
+    model = models.build_model(architecture, params, 100)
+    assert not model.get_layer("region_words").trainable and not model.get_layer("region_embedding").trainable
+    joined = model.get_layer("with_region_embedding")
+    assert joined.output.shape[-1] == 4 + 3
+    assert [tensor.shape[-1] for tensor in joined.input] == [4, 3]
+    plain = models.build_model(architecture, {"embedding_dim": 4, "units": 5}, 100)
+    assert not {"region_words", "with_region_embedding"} & {layer.name for layer in plain.layers}
+    # what the recurrent layer reads moves with the region embedding
+    tokens = np.array([[5, 6, 7, 8, 9, 10]], dtype="int32")
+    before = keras.ops.convert_to_numpy(model(tokens))
+    kernel, bias = model.get_layer("region_embedding").get_weights()
+    model.get_layer("region_embedding").set_weights([kernel, bias + 1.0])
+    assert not np.allclose(keras.ops.convert_to_numpy(model(tokens)), before)
+
+
 def test_the_region_embedding_adds_to_the_convolution_before_its_relu() -> None:
     params = {"embedding_dim": 4, "filters": 6, "region_units": 3, "region_size": 5}
     model = models.build_model("cnn", params, 100)
@@ -153,10 +182,11 @@ def test_the_region_embedding_adds_to_the_convolution_before_its_relu() -> None:
         (
             "cnn",
             ["model.region_units=7", "model.region_size=3"],
-            "expected model.architecture: cnn with model.region_units=6",
+            "expected model.region_units=6 and model.region_size=3",
         ),
         ("cnn", [], "received region_units=0, region_size=5"),  # a region pretraining, but no region_units
-        ("lstm", [], "received architecture lstm"),
+        ("lstm", [], "received region_units=0, region_size=5"),
+        ("baseline_bigrams", [], "received architecture bag_of_ngrams .no region embedding"),
     ],
 )
 def test_a_region_embedding_that_does_not_fit_is_refused(
@@ -164,7 +194,12 @@ def test_a_region_embedding_that_does_not_fit_is_refused(
 ) -> None:
     start = [] if overrides == ["model.region_units=6"] else [f"model.pretrained={tiny_regions}"]
     with pytest.raises(ConfigError, match=words):
-        load_config(config, [*(TINY_PLAIN_CNN if config == "cnn" else TINY_OVERRIDES), *start, *overrides])
+        tiny = {
+            "cnn": TINY_PLAIN_CNN,
+            "lstm": TINY_OVERRIDES,
+            "baseline_bigrams": [f"data.num_words={TINY_NUM_WORDS}", "model.embedding_dim=8"],
+        }
+        load_config(config, [*tiny[config], *start, *overrides])
 
 
 def test_an_interrupted_region_embedding_resumes_from_its_last_epoch(

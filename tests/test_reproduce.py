@@ -176,17 +176,17 @@ def test_a_start_may_add_a_recipe_that_every_recurrent_config_takes_and_the_yard
         start_overrides(load_config("gru"), "scratch+nope")
 
 
-def test_a_region_start_gives_the_cnn_its_shape_and_is_refused_by_the_recurrent_configs() -> None:
+def test_a_region_start_gives_the_cnn_and_the_recurrent_configs_its_shape_and_skips_the_yardsticks() -> None:
     from imdb_rnn.config import load_config
-    from imdb_rnn.errors import ConfigError
     from imdb_rnn.reports.reproduce import start_overrides
 
     extra = start_overrides(load_config("cnn"), "region+mixed")
     assert extra[:3] == ("model.pretrained=region", "model.region_units=128", "model.region_size=5")
     config = load_config("cnn", list(extra))
     assert config.model.params["region_units"] == 128 and config.train.adversarial == 0.02
-    with pytest.raises(ConfigError, match="received architecture lstm"):  # reproduce skips it, saying why
-        load_config("lstm", list(start_overrides(load_config("lstm"), "region")))
+    lstm = load_config("lstm", list(start_overrides(load_config("lstm"), "region")))
+    assert lstm.model.params["region_units"] == 128 and lstm.model.params["region_size"] == 5
+    assert start_overrides(load_config("baseline_nbsvm"), "region") is None  # the yardstick's row stays plain
 
 
 def test_reproduce_makes_each_seeds_ensemble_of_its_members_and_records_it_once(

@@ -139,8 +139,9 @@ def pretrained_layers_fit(config: Config, origin: Origin) -> None:
 
 
 def region_embedding_fits(config: Config, origin: Origin) -> None:
-    """A region pretraining (`imdb-rnn pretrain --config region`) is read by the `cnn` with `model.region_units`
-    and `model.region_size` equal to its `units` and `region_size`; `region_units` needs one."""
+    """A region pretraining (`imdb-rnn pretrain --config region`) is read by the `cnn` or a recurrent architecture
+    with `model.region_units` and `model.region_size` equal to its `units` and `region_size`; `region_units`
+    needs one."""
     params, pretrained = config.model.params, config.model.pretrained
     spec = pretrained_spec(pretrained, origin("model", "pretrained")) if pretrained is not None else None
     units = params.get("region_units", 0)
@@ -153,8 +154,8 @@ def region_embedding_fits(config: Config, origin: Origin) -> None:
             )
             raise ConfigError(
                 f"{origin('model', 'pretrained')}: the region embedding of {pretrained} does not fit: expected "
-                f"model.architecture: cnn with model.region_units={spec.units} and model.region_size="
-                f"{spec.region_size}, received {received}."
+                f"model.region_units={spec.units} and model.region_size={spec.region_size} (the cnn or a recurrent "
+                f"architecture), received {received}."
             )
     elif units:
         raise ConfigError(

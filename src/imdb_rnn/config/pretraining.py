@@ -70,7 +70,7 @@ class LanguageModelConfig:
 class RegionConfig:
     """A region embedding (Johnson & Zhang 2015's tv-embedding): a convolution over `region_size` embedded
     words trained to tell the `context` words on each side of its region from sampled words; it becomes a
-    frozen second input of the `cnn` classifier (`model.region_units`, `model.region_size`)."""
+    frozen second input of the `cnn` or a recurrent classifier (`model.region_units`, `model.region_size`)."""
 
     word_vectors: str | None = "word2vec"  # its embedding starts from these (a pretraining config or folder)
     embedding_dim: PositiveInt = 64  # must equal the classifier's model.embedding_dim

@@ -1,5 +1,5 @@
-"""The models: a registry of architectures (`registry`), the recurrent ones (`recurrent`), a convolutional
-one (`convolutional`), the linear yardsticks (`linear`) and the layers of an ensemble (`ensemble`).
+"""The models: a registry of architectures (`registry`), the tokens' embedding every builder reads through
+(`inputs`), the recurrent ones (`recurrent`), a convolutional one (`convolutional`), the linear yardsticks (`linear`) and the layers of an ensemble (`ensemble`).
 Importing the package registers them all, the Keras layers a saved model names included."""
 
 # isort: off

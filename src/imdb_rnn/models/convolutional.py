@@ -7,34 +7,15 @@ convolutional yardstick beside the recurrent architectures, and a different memb
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import keras
 from keras import layers
 
-from imdb_rnn.models.recurrent import MaskedGlobalMaxPooling1D, embedded_tokens
+from imdb_rnn.models.inputs import MaskedConv1D, embedded_tokens, region_features
+from imdb_rnn.models.recurrent import MaskedGlobalMaxPooling1D
 from imdb_rnn.models.registry import classifier, register
 from imdb_rnn.schema import NonNegativeInt, PositiveInt, Rate
-
-
-@keras.saving.register_keras_serializable(package="imdb_rnn")
-class MaskedConv1D(layers.Conv1D):
-    """`Conv1D` with `padding="same"` that reads the steps its input's mask drops as zeros (as the edge of
-    the sequence is), so a region at a review's edge reads the same where the padding is or whether there
-    is any; it keeps the mask for the layers above (output step `t` is the region around input step `t`).
-    `(batch, time, channels)` → `(batch, time, filters)`."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.supports_masking = True
-
-    def call(self, inputs: Any, mask: Any = None) -> Any:
-        if mask is not None:
-            inputs = inputs * keras.ops.expand_dims(keras.ops.cast(mask, inputs.dtype), -1)
-        return super().call(inputs)
-
-    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
-        return mask
 
 
 @register("cnn")
@@ -65,11 +46,8 @@ def cnn(
     tokens, x = embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
     if region_units:
         x = MaskedConv1D(filters, kernel_size, padding="same", name="regions")(x)
-        words = layers.Embedding(vocab_size, embedding_dim, mask_zero=mask_zero, trainable=False, name="region_words")
-        region_embedding = MaskedConv1D(
-            region_units, region_size, padding="same", activation="relu", trainable=False, name="region_embedding"
-        )
-        features = layers.Dense(filters, use_bias=False, name="region_weights")(region_embedding(words(tokens)))
+        regions = region_features(tokens, vocab_size, embedding_dim, mask_zero, region_units, region_size)
+        features = layers.Dense(filters, use_bias=False, name="region_weights")(regions)
         x = layers.Activation("relu", name="regions_relu")(layers.Add(name="with_region_embedding")([x, features]))
     else:
         x = MaskedConv1D(filters, kernel_size, padding="same", activation="relu", name="regions")(x)

@@ -1,7 +1,10 @@
 """The recurrent architectures: Embedding → recurrent layer(s) → pooling over time → classifier.
 
 `simple_rnn`, `lstm`, `gru`, `stacked`, `bidirectional`, `dropout` and `cnn_lstm` (see the module
-docstring of `imdb_rnn.models.registry` for the inputs and outputs every builder shares).
+docstring of `imdb_rnn.models.registry` for the inputs and outputs every builder shares). Each also takes
+`region_units` (default 0, none) and `region_size` (5): a frozen pretrained region embedding
+(`imdb-rnn pretrain --config region`, named by `model.pretrained`) joined to every word's embedding, so the
+recurrent layer reads `(batch, time, embedding_dim + region_units)` (`imdb_rnn.models.inputs`).
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from typing import Any, Literal
 import keras
 from keras import layers
 
+from imdb_rnn.models.inputs import embedded_tokens
 from imdb_rnn.models.registry import Builder, classifier, register
-from imdb_rnn.schema import PositiveInt, Rate
+from imdb_rnn.schema import NonNegativeInt, PositiveInt, Rate
 
 Cell = Literal["lstm", "gru", "simple_rnn"]
 Pooling = Literal["last", "max", "average", "max_average", "concat"]  # concat: last state, max and average
@@ -43,25 +47,6 @@ def encoder_layers(model: keras.Model) -> list[keras.layers.Layer]:
 
 
 # Shared pieces ---------------------------------------------------------------------------------
-
-
-def embedded_tokens(
-    vocab_size: int,
-    embedding_dim: int,
-    mask_zero: bool = False,
-    spatial_dropout: float = 0.0,
-    word_dropout: float = 0.0,
-) -> tuple[keras.KerasTensor, keras.KerasTensor]:
-    """Token ids `(batch, time)` and their embeddings `(batch, time, embedding_dim)`.
-
-    `spatial_dropout` drops whole embedding channels, `word_dropout` whole words (while training)."""
-    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
-    x = layers.Embedding(vocab_size, embedding_dim, mask_zero=mask_zero, name="embedding")(tokens)
-    if spatial_dropout:
-        x = layers.SpatialDropout1D(spatial_dropout, name="spatial_dropout")(x)
-    if word_dropout:
-        x = layers.Dropout(word_dropout, noise_shape=(None, None, 1), name="word_dropout")(x)
-    return tokens, x
 
 
 def _recurrent(cell: str, units: int, pooling: str = "last", **options: Any) -> Callable:
@@ -136,8 +121,12 @@ def _single_layer(cell: str, reference: str) -> Builder:
         word_dropout: Rate = 0.0,
         head_dropout: Rate = 0.0,
         mask_zero: bool = False,
+        region_units: NonNegativeInt = 0,
+        region_size: PositiveInt = 5,
     ) -> keras.Model:
-        tokens, x = embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
+        tokens, x = embedded_tokens(
+            vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout, region_units, region_size
+        )
         return classifier(tokens, _recurrent(cell, units, pooling)(x), cell, head_dropout, num_classes)
 
     builder.__name__ = cell
@@ -164,9 +153,13 @@ def stacked(
     word_dropout: Rate = 0.0,
     head_dropout: Rate = 0.0,
     mask_zero: bool = False,
+    region_units: NonNegativeInt = 0,
+    region_size: PositiveInt = 5,
 ) -> keras.Model:
     """Embedding → `num_layers` recurrent layers (all but the last return sequences) → sigmoid."""
-    tokens, x = embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
+    tokens, x = embedded_tokens(
+        vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout, region_units, region_size
+    )
     for _ in range(num_layers - 1):
         x = CELLS[cell](units, return_sequences=True)(x)
     return classifier(tokens, _recurrent(cell, units, pooling)(x), "stacked", head_dropout, num_classes)
@@ -185,9 +178,13 @@ def bidirectional(
     word_dropout: Rate = 0.0,
     head_dropout: Rate = 0.0,
     mask_zero: bool = False,
+    region_units: NonNegativeInt = 0,
+    region_size: PositiveInt = 5,
 ) -> keras.Model:
     """Embedding → Bidirectional(recurrent layer of `units` each way) → sigmoid (Chollet 6.3)."""
-    tokens, x = embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
+    tokens, x = embedded_tokens(
+        vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout, region_units, region_size
+    )
     recurrent = CELLS[cell](units, return_sequences=pooling != "last", return_state=pooling == "concat")
     x = layers.Bidirectional(recurrent)(x)
     return classifier(tokens, _pool(x, pooling, directions=2), "bidirectional", head_dropout, num_classes)
@@ -208,13 +205,17 @@ def dropout(
     word_dropout: Rate = 0.0,
     head_dropout: Rate = 0.0,
     mask_zero: bool = False,
+    region_units: NonNegativeInt = 0,
+    region_size: PositiveInt = 5,
 ) -> keras.Model:
     """Embedding → recurrent layer with input `dropout` and `recurrent_dropout` → sigmoid (Chollet 6.3).
 
     A non-zero `recurrent_dropout` rules out the fused cuDNN kernel on a GPU (training is then several
     times slower there); on a CPU it costs little.
     """
-    tokens, x = embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
+    tokens, x = embedded_tokens(
+        vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout, region_units, region_size
+    )
     recurrent = _recurrent(cell, units, pooling, dropout=dropout, recurrent_dropout=recurrent_dropout)
     return classifier(tokens, recurrent(x), "dropout", head_dropout, num_classes)
 
@@ -233,13 +234,15 @@ def cnn_lstm(
     cell: Cell = "lstm",
     pooling: Pooling = "last",
     head_dropout: Rate = 0.0,
+    region_units: NonNegativeInt = 0,
+    region_size: PositiveInt = 5,
 ) -> keras.Model:
     """Embedding → Dropout → Conv1D(relu) → MaxPooling1D → LSTM → sigmoid (keras examples, imdb_cnn_lstm).
 
     Convolution and pooling pad with 'same', so any padded length (length bucketing) is valid;
     the sequence shrinks by `pool_size` before the recurrent layer.
     """
-    tokens, x = embedded_tokens(vocab_size, embedding_dim)
+    tokens, x = embedded_tokens(vocab_size, embedding_dim, region_units=region_units, region_size=region_size)
     x = layers.Dropout(dropout)(x)
     x = layers.Conv1D(filters, kernel_size, padding="same", activation="relu")(x)
     x = layers.MaxPooling1D(pool_size, padding="same")(x)

@@ -32,7 +32,7 @@ from keras import ops
 from imdb_rnn.config.pretraining import PretrainConfig, RegionConfig
 from imdb_rnn.errors import ConfigError, DataError, RunError
 from imdb_rnn.files import atomic_write
-from imdb_rnn.models.convolutional import MaskedConv1D
+from imdb_rnn.models.inputs import MaskedConv1D
 from imdb_rnn.pretraining.language_model import corpus_figures, corpus_ids, finish, held_out
 from imdb_rnn.pretraining.word_vectors import load_vectors
 from imdb_rnn.progress import say

@@ -88,7 +88,7 @@ def start_overrides(config: Config, start: str) -> tuple[str, ...] | None:
         extra.append(f"model.pretrained={start}")
         if config.model.params.get("embedding_dim") != spec.embedding_dim:
             extra.append(f"model.embedding_dim={spec.embedding_dim}")
-        if spec.method == "region" and "region_units" in config.model.params:  # the cnn's (the rest are skipped)
+        if spec.method == "region" and "region_units" in config.model.params:  # cnn, recurrent (yardsticks: none)
             extra += [f"model.region_units={spec.units}", f"model.region_size={spec.region_size}"]
     return tuple(extra + (recipe_overrides(recipe) if recipe else []))
 

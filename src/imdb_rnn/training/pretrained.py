@@ -58,8 +58,8 @@ def prepare_unfreezing(model: keras.Model, config: Config) -> None:
 def initialise(model: keras.Model, folder: Path, num_words: int, words: Mapping[str, int] | None = None) -> str:
     """Copies the pretraining in `folder` into `model` and returns a line saying what it copied: the
     vectors into the embedding's first `num_words` rows (a bag of n-grams keeps its bigram rows), a
-    language model's recurrent layers into the classifier's first ones, a region embedding into the cnn's
-    frozen "region_words" and "region_embedding" layers.
+    language model's recurrent layers into the classifier's first ones, a region embedding into the frozen
+    "region_words" and "region_embedding" layers (`imdb_rnn.models.inputs.region_features`).
 
     The pretraining's rows follow Keras's IMDB word index (row = rank + 3). Your own data's vocabulary
     `words` (word → rank, built from its training texts) is another order: each of its words then takes
@@ -89,7 +89,7 @@ def initialise(model: keras.Model, folder: Path, num_words: int, words: Mapping[
 
 def _copy_regions(model: keras.Model, folder: Path) -> str:
     """Copies a region pretraining into the classifier's frozen "region_words" and "region_embedding" layers
-    (the cnn with `model.region_units`): the words' rows as the embedding has just taken them from the same
+    (a classifier with `model.region_units`): the words' rows as the embedding has just taken them from the same
     `vectors.npz`, and the convolution."""
     model.get_layer("region_words").set_weights(model.get_layer("embedding").get_weights())
     regions = load_regions(folder)
