@@ -33,7 +33,7 @@ from typing import Any
 
 import keras
 
-__all__ = ["fusable", "gru", "lstm", "use_fused_kernels"]
+__all__ = ["fusable", "gru", "lstm", "recurrent_layers", "use_fused_kernels"]
 
 
 def use_fused_kernels(model: keras.Layer) -> int:
@@ -43,7 +43,7 @@ def use_fused_kernels(model: keras.Layer) -> int:
     if keras.backend.backend() != "torch":
         return 0
     switched = 0
-    for layer in _recurrent_layers(model):
+    for layer in recurrent_layers(model):
         if fusable(layer) and "inner_loop" not in vars(layer):
             # A per-instance attribute: `RNN.call` calls `self.inner_loop`; the class stays Keras's.
             object.__setattr__(layer, "inner_loop", _FusedLoop(layer))
@@ -70,13 +70,13 @@ def fusable(layer: keras.Layer) -> bool:
     )
 
 
-def _recurrent_layers(layer: keras.Layer) -> list[keras.Layer]:
+def recurrent_layers(layer: keras.Layer) -> list[keras.Layer]:
     """`layer` and the layers inside it, depth first: a model's layers, a wrapper's (Bidirectional) halves."""
     found = [layer]
     inner = list(getattr(layer, "layers", None) or [])
     inner += [getattr(layer, name) for name in ("forward_layer", "backward_layer") if hasattr(layer, name)]
     for child in inner:
-        found += _recurrent_layers(child)
+        found += recurrent_layers(child)
     return found
 
 

@@ -40,6 +40,7 @@ LATER_KEYS = {
     "embedding_updates": "dense",
     "region_units": 0,
     "region_size": 5,
+    "fused_lstm": False,
 }
 
 

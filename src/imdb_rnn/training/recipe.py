@@ -28,6 +28,7 @@ from imdb_rnn.errors import ConfigError, RunError
 from imdb_rnn.evaluation.evaluate import predict_dataset, record_evaluation
 from imdb_rnn.evaluation.metrics import classification_metrics
 from imdb_rnn.models import build_model, count_statistics
+from imdb_rnn.models.tf_kernels import use_block_lstm
 from imdb_rnn.models.torch_kernels import use_fused_kernels
 from imdb_rnn.pretraining.runs import resolve_pretrained
 from imdb_rnn.progress import say
@@ -59,6 +60,8 @@ def compile_model(
     about the last third of the epoch (momentum 1 - 3 / steps_per_epoch, at most 0.999)."""
     model = build(config, num_classes)
     use_fused_kernels(model)  # under PyTorch: its fused CPU LSTM/GRU instead of Keras's loop over time steps
+    if config.train.fused_lstm:
+        use_block_lstm(model)  # under TensorFlow: its fused CPU LSTM op
     if pretrained_folder is not None:
         say(pretrained.initialise(model, Path(pretrained_folder), config.data.num_words, words))
     options = {}

@@ -1,0 +1,128 @@
+"""TensorFlow's fused CPU LSTM (`BlockLSTM`) for Keras's LSTM layers: `train.fused_lstm`.
+
+Keras's TensorFlow backend fuses an LSTM only with cuDNN on a GPU (`keras.src.backend.tensorflow.rnn.lstm`
+raises `NotImplementedError` elsewhere); on a CPU, `keras.layers.LSTM` steps through time in a
+`tf.while_loop` of small ops, forward and backward. TensorFlow also has one op for a whole sequence on a CPU,
+`tf.raw_ops.BlockLSTM`, with its gradient op. `use_block_lstm(model)` switches every LSTM layer of a model
+whose settings allow it to that op:
+
+    model = build(config)
+    use_block_lstm(model)   # under KERAS_BACKEND=tensorflow; elsewhere it changes nothing and returns 0
+
+As with `torch_kernels`, only the instance's `inner_loop` is replaced; the layer keeps its class, config
+and weights (Keras's layout), so `model.keras` is the plain Keras file. `BlockLSTM` orders its gates
+(i, c, f, o) where Keras has (i, f, c, o): the kernel and bias are reordered at each call, inside the graph,
+so gradients reach Keras's weights. Its forget bias is set to 0 (Keras's unit forget bias is in the bias
+weight) and its cell clipping is off. `BlockLSTMV2` reads Keras's gate order, but its gradient disagreed
+with a step-by-step LSTM's by up to 0.97 on a 6-step toy under TensorFlow 2.21 (forward outputs equal),
+while V1's agrees to 1e-7 (tests/test_tf_kernels.py), so V1 it is.
+
+A layer is switched when it is an LSTM with tanh and sigmoid activations, a bias, no `recurrent_dropout`,
+`unroll: false` and `use_cudnn` "auto" or True (the settings Keras fuses on a GPU). At each call the op runs
+when the inputs are float32 and there is no mask (`mask_zero: false`: bucketed or padded batches read as
+they are, as Keras's loop reads them); a masked or lower-precision batch runs Keras's own loop. The layer is
+marked as not compilable with XLA (as Keras marks its cuDNN path), since the op has no XLA kernel.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+__all__ = ["block_lstm", "fusable", "use_block_lstm"]
+
+
+def use_block_lstm(model: keras.Layer) -> int:
+    """Switches every fusable LSTM layer of `model` (inside `Bidirectional` wrappers and nested models too)
+    to TensorFlow's fused `BlockLSTM` op under the TensorFlow backend; returns how many. Under another
+    backend it changes nothing and returns 0. Calling it again changes nothing more."""
+    if keras.backend.backend() != "tensorflow":
+        return 0
+    from imdb_rnn.models.torch_kernels import recurrent_layers
+
+    switched = 0
+    for layer in recurrent_layers(model):
+        if fusable(layer) and "inner_loop" not in vars(layer):
+            object.__setattr__(layer, "inner_loop", _BlockLoop(layer))
+            layer.supports_jit = False
+            switched += 1
+    return switched
+
+
+def fusable(layer: keras.Layer) -> bool:
+    """Whether `layer` is a Keras LSTM with the settings `BlockLSTM` computes."""
+    from imdb_rnn.models.torch_kernels import fusable as fusable_on_torch
+
+    return isinstance(layer, keras.layers.LSTM) and fusable_on_torch(layer)
+
+
+class _BlockLoop:
+    """The `inner_loop` of one LSTM layer: `BlockLSTM` where it applies, else Keras's loop."""
+
+    def __init__(self, layer: keras.Layer) -> None:
+        self.layer = layer
+
+    def __call__(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
+        layer = self.layer
+        if isinstance(mask, list | tuple):
+            mask = mask[0]
+        if mask is not None or keras.backend.standardize_dtype(sequences.dtype) != "float32":
+            return type(layer).inner_loop(layer, sequences, initial_state, mask, training=training)
+        cell, dropped = layer.cell, sequences
+        if training and layer.dropout:  # Keras's input dropout: one mask for every time step
+            dropped = sequences * keras.ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
+        return block_lstm(
+            dropped,
+            initial_state[0],
+            initial_state[1],
+            cell.kernel,
+            cell.recurrent_kernel,
+            cell.bias,
+            return_sequences=layer.return_sequences,
+            go_backwards=layer.go_backwards,
+        )
+
+
+def block_lstm(
+    inputs: Any,
+    initial_state_h: Any,
+    initial_state_c: Any,
+    kernel: Any,
+    recurrent_kernel: Any,
+    bias: Any,
+    return_sequences: bool = False,
+    go_backwards: bool = False,
+) -> tuple[Any, Any, list[Any]]:
+    """A Keras LSTM over `inputs` `(batch, time, features)`, unmasked, with TensorFlow's fused `BlockLSTM`.
+    Returns Keras's `(last_output (batch, units), outputs (batch, time or 1, units), [h, c])`; with
+    `go_backwards` the outputs are in the order the steps were read (last word first), as Keras's."""
+    import tensorflow as tf
+
+    def gates(weight: Any) -> Any:  # (…, [i f c o]) → (…, [i c f o])
+        i, f, c, o = tf.split(weight, 4, axis=-1)
+        return tf.concat([i, c, f, o], axis=-1)
+
+    kernel, recurrent_kernel, bias = (tf.convert_to_tensor(weight) for weight in (kernel, recurrent_kernel, bias))
+    steps = tf.transpose(inputs, [1, 0, 2])  # time major
+    if go_backwards:
+        steps = tf.reverse(steps, axis=[0])
+    units = tf.shape(recurrent_kernel)[0]
+    peephole = tf.zeros([units], dtype=steps.dtype)
+    _, cells, _, _, _, _, hidden = tf.raw_ops.BlockLSTM(
+        seq_len_max=tf.cast(tf.shape(steps)[0], tf.int64),
+        x=steps,
+        cs_prev=initial_state_c,
+        h_prev=initial_state_h,
+        w=gates(tf.concat([kernel, recurrent_kernel], axis=0)),
+        wci=peephole,
+        wcf=peephole,
+        wco=peephole,
+        b=gates(bias),
+        forget_bias=0.0,
+        cell_clip=-1.0,
+        use_peephole=False,
+    )
+    last_h, last_c = hidden[-1], cells[-1]
+    outputs = tf.transpose(hidden, [1, 0, 2]) if return_sequences else tf.expand_dims(last_h, 1)
+    return last_h, outputs, [last_h, last_c]
