@@ -39,15 +39,9 @@ def use_block_lstm(model: keras.Layer) -> int:
     backend it changes nothing and returns 0. Calling it again changes nothing more."""
     if keras.backend.backend() != "tensorflow":
         return 0
-    from imdb_rnn.models.torch_kernels import recurrent_layers
+    from imdb_rnn.models.torch_kernels import replace_inner_loops
 
-    switched = 0
-    for layer in recurrent_layers(model):
-        if fusable(layer) and "inner_loop" not in vars(layer):
-            object.__setattr__(layer, "inner_loop", _BlockLoop(layer))
-            layer.supports_jit = False
-            switched += 1
-    return switched
+    return replace_inner_loops(model, fusable, _BlockLoop)
 
 
 def fusable(layer: keras.Layer) -> bool:
@@ -62,6 +56,7 @@ class _BlockLoop:
 
     def __init__(self, layer: keras.Layer) -> None:
         self.layer = layer
+        layer.supports_jit = False  # the op has no XLA kernel (Keras marks its cuDNN path the same way)
 
     def __call__(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
         layer = self.layer

@@ -29,11 +29,12 @@ final `c` is read (`return_state`, `stateful`) runs packed sequences, several ti
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import keras
 
-__all__ = ["fusable", "gru", "lstm", "recurrent_layers", "use_fused_kernels"]
+__all__ = ["fusable", "gru", "lstm", "replace_inner_loops", "use_fused_kernels"]
 
 
 def use_fused_kernels(model: keras.Layer) -> int:
@@ -42,11 +43,17 @@ def use_fused_kernels(model: keras.Layer) -> int:
     changes nothing and returns 0. Calling it again changes nothing more."""
     if keras.backend.backend() != "torch":
         return 0
+    return replace_inner_loops(model, fusable, _FusedLoop)
+
+
+def replace_inner_loops(model: keras.Layer, applies: Callable[[keras.Layer], bool], loop: Callable) -> int:
+    """Gives every layer of `model` (and of its wrappers and nested models) that `applies` and has not had
+    it yet its own `inner_loop = loop(layer)`; returns how many. `RNN.call` calls `self.inner_loop`, so a
+    per-instance attribute changes that layer alone and its class stays Keras's."""
     switched = 0
-    for layer in recurrent_layers(model):
-        if fusable(layer) and "inner_loop" not in vars(layer):
-            # A per-instance attribute: `RNN.call` calls `self.inner_loop`; the class stays Keras's.
-            object.__setattr__(layer, "inner_loop", _FusedLoop(layer))
+    for layer in _recurrent_layers(model):
+        if applies(layer) and "inner_loop" not in vars(layer):
+            object.__setattr__(layer, "inner_loop", loop(layer))
             switched += 1
     return switched
 
@@ -70,13 +77,13 @@ def fusable(layer: keras.Layer) -> bool:
     )
 
 
-def recurrent_layers(layer: keras.Layer) -> list[keras.Layer]:
+def _recurrent_layers(layer: keras.Layer) -> list[keras.Layer]:
     """`layer` and the layers inside it, depth first: a model's layers, a wrapper's (Bidirectional) halves."""
     found = [layer]
     inner = list(getattr(layer, "layers", None) or [])
     inner += [getattr(layer, name) for name in ("forward_layer", "backward_layer") if hasattr(layer, name)]
     for child in inner:
-        found += recurrent_layers(child)
+        found += _recurrent_layers(child)
     return found
 
 
