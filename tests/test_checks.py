@@ -79,11 +79,6 @@ CASES = {
         ["train.embedding_updates=lazy", "train.optimizer=adam"],
         "updates Adam's moments row by row",
     ),
-    "fused_lstm_is_not_compiled": (
-        ["train.fused_lstm=true", "train.jit_compile=true"],
-        ["train.fused_lstm=true", "train.jit_compile=false"],
-        "which XLA cannot compile",
-    ),
 }
 
 
@@ -115,11 +110,3 @@ def test_advice_warns_when_a_config_gives_up_cudnn() -> None:
     )
     assert advice(load_config(None, ["train.jit_compile=true"])) == []  # unset: 32 when compiled
     assert advice(load_config(None, ["train.jit_compile=true", "data.bucket_width=32"])) == []
-
-
-def test_advice_says_when_the_fused_lstm_cannot_run() -> None:
-    assert advice(load_config("lstm", ["train.fused_lstm=true"])) == []
-    for change in ("model.mask_zero=true", "train.mixed_precision=bfloat16"):
-        assert any(
-            "keeps Keras's loop" in note for note in advice(load_config("lstm", ["train.fused_lstm=true", change]))
-        )

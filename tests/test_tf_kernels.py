@@ -72,14 +72,30 @@ def test_only_fusable_lstm_layers_are_switched_once() -> None:
     assert use_block_lstm(model) == 0
 
 
-def test_a_run_with_the_fused_lstm_trains_and_saves_a_plain_keras_model(tiny_corpus: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("fused", [True, False])
+def test_a_run_uses_the_fused_lstm_by_default_and_saves_a_plain_keras_model(
+    fused: bool, tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from imdb_rnn.config import load_config
     from imdb_rnn.files import read_json
-    from imdb_rnn.training.recipe import train
+    from imdb_rnn.runs.provenance import config_hash
+    from imdb_rnn.training import recipe
 
-    overrides = [*TINY_OVERRIDES, f"data.path={tiny_corpus}", "train.epochs=2", "train.fused_lstm=true"]
-    run = train(load_config("lstm", overrides), tmp_path, verbose=0)
-    assert "fused_lstm: true" in (run / "config.yaml").read_text(encoding="utf-8")
+    switched, use_block_lstm = [], recipe.use_block_lstm
+
+    def counting(model: keras.Model) -> int:
+        switched.append(use_block_lstm(model))
+        return switched[-1]
+
+    monkeypatch.setattr(recipe, "use_block_lstm", counting)
+    overrides = [*TINY_OVERRIDES, f"data.path={tiny_corpus}", "train.epochs=2"]
+    config = load_config("lstm", [*overrides, *([] if fused else ["train.fused_lstm=false"])])
+    run = recipe.train(config, tmp_path, verbose=0)
+    assert switched == ([1] if fused else [])
+    assert f"fused_lstm: {str(fused).lower()}" in (run / "config.yaml").read_text(encoding="utf-8")
     assert len(read_json(run / "history.json")["loss"]) == 2
     model = keras.models.load_model(run / "model.keras")
     assert "inner_loop" not in vars(next(layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)))
+    # another kernel for the same arithmetic: the experiment, and so its ledger row, is the same
+    other = load_config("lstm", [*overrides, f"train.fused_lstm={str(not fused).lower()}"])
+    assert config_hash(config.to_dict()) == config_hash(other.to_dict())

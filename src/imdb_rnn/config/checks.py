@@ -244,15 +244,6 @@ def lazy_updates_need_adam(config: Config, origin: Origin) -> None:
         )
 
 
-def fused_lstm_is_not_compiled(config: Config, origin: Origin) -> None:
-    """`train.fused_lstm` runs TensorFlow's `BlockLSTM` op, which XLA (`train.jit_compile`) cannot compile."""
-    if config.train.fused_lstm and config.train.jit_compile:
-        raise ConfigError(
-            f"{origin('train', 'fused_lstm')}: `train.fused_lstm` runs TensorFlow's BlockLSTM op, which XLA cannot "
-            f"compile: expected train.jit_compile false or null with it, received train.jit_compile=true."
-        )
-
-
 CHECKS = [
     own_data_needs_path,
     validation_split_leaves_examples,
@@ -267,7 +258,6 @@ CHECKS = [
     unlabeled_reviews_are_imdbs,
     mixed_objective_perturbs_an_embedding,
     lazy_updates_need_adam,
-    fused_lstm_is_not_compiled,
 ]
 
 
@@ -294,11 +284,6 @@ def advice(config: Config) -> list[str]:
         notes.append(
             "train.jit_compile with length bucketing compiles the train step again for every batch width: "
             "leave data.bucket_width unset (32 when compiled) or set e.g. 32 to bound the widths."
-        )
-    if config.train.fused_lstm and (config.model.params.get("mask_zero") or config.train.mixed_precision):
-        notes.append(
-            "train.fused_lstm runs unmasked float32 LSTM layers only: with model.mask_zero or "
-            "train.mixed_precision every batch keeps Keras's loop over the time steps."
         )
     if config.train.mixed_precision in (True, "float16"):
         notes.append(

@@ -76,9 +76,10 @@ class TrainConfig:
     # device, 1 under train.distribution or PyTorch.
     steps_per_execution: PositiveInt | None = None
     jit_compile: bool | None = None  # compile the train step (XLA; torch.compile); None: under JAX only
-    # Under TensorFlow: unmasked float32 LSTM layers run its fused CPU op BlockLSTM, not Keras's loop over time
-    # steps (models.tf_kernels; the same weights). Under PyTorch its fused LSTM/GRU always run.
-    fused_lstm: bool = False
+    # Under TensorFlow without XLA: unmasked float32 LSTM layers run its fused CPU op BlockLSTM, not Keras's loop
+    # over time steps (models.tf_kernels; the same weights; cnn_lstm's epoch 0.79-0.92x, docs/BENCHMARK.md).
+    # Under PyTorch its fused LSTM/GRU always run.
+    fused_lstm: bool = True
     distribution: Literal["none", "mirrored", "multi_worker"] = "none"  # mirrored: local GPUs; multi_worker: JAX
     cpu_devices: PositiveInt = 2  # mirrored without a GPU: logical CPU devices to mirror over
     stall_timeout: PositiveInt = 300  # multi_worker: fail when no step ends for this many seconds

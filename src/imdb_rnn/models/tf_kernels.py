@@ -1,4 +1,4 @@
-"""TensorFlow's fused CPU LSTM (`BlockLSTM`) for Keras's LSTM layers: `train.fused_lstm`.
+"""TensorFlow's fused CPU LSTM (`BlockLSTM`) for Keras's LSTM layers: `train.fused_lstm` (default true).
 
 Keras's TensorFlow backend fuses an LSTM only with cuDNN on a GPU (`keras.src.backend.tensorflow.rnn.lstm`
 raises `NotImplementedError` elsewhere); on a CPU, `keras.layers.LSTM` steps through time in a

@@ -60,8 +60,8 @@ def compile_model(
     about the last third of the epoch (momentum 1 - 3 / steps_per_epoch, at most 0.999)."""
     model = build(config, num_classes)
     use_fused_kernels(model)  # under PyTorch: its fused CPU LSTM/GRU instead of Keras's loop over time steps
-    if config.train.fused_lstm:
-        use_block_lstm(model)  # under TensorFlow: its fused CPU LSTM op
+    if config.train.fused_lstm and not config.train.jit_compile:
+        use_block_lstm(model)  # under TensorFlow: its fused CPU LSTM op (XLA compiles Keras's loop instead)
     if pretrained_folder is not None:
         say(pretrained.initialise(model, Path(pretrained_folder), config.data.num_words, words))
     options = {}
