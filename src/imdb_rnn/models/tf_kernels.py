@@ -15,7 +15,7 @@ and weights (Keras's layout), so `model.keras` is the plain Keras file. `BlockLS
 so gradients reach Keras's weights. Its forget bias is set to 0 (Keras's unit forget bias is in the bias
 weight) and its cell clipping is off. `BlockLSTMV2` reads Keras's gate order, but its gradient disagreed
 with a step-by-step LSTM's by up to 0.97 on a 6-step toy under TensorFlow 2.21 (forward outputs equal),
-while V1's agrees to 1e-7 (tests/test_tf_kernels.py), so V1 it is.
+while V1's agrees with Keras's loop to float rounding (tests/test_tf_kernels.py), so V1 it is.
 
 A layer is switched when it is an LSTM with tanh and sigmoid activations, a bias, no `recurrent_dropout`,
 `unroll: false` and `use_cudnn` "auto" or True (the settings Keras fuses on a GPU). At each call the op runs
