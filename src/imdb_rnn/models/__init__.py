@@ -1,8 +1,8 @@
 """The models: a registry of architectures (`registry`), the tokens' embedding every builder reads through
 (`inputs`), the recurrent ones (`recurrent`), a convolutional one (`convolutional`), the linear yardsticks
 (`linear`), the layers of an ensemble (`ensemble`), and the fused CPU kernels the recipe switches LSTM (and,
-under PyTorch, GRU) layers to (`tf_kernels`, `torch_kernels`). Importing the package registers them all, the
-Keras layers a saved model names included."""
+under PyTorch, GRU) layers to (`tf_kernels`, `torch_kernels`, and what they share: `kernels`). Importing the
+package registers them all, the Keras layers a saved model names included."""
 
 # isort: off
 from imdb_rnn.models import recurrent  # first: the recurrent architectures lead the registry (and its errors)

@@ -9,13 +9,13 @@ whose settings allow it to that op:
     model = build(config)
     use_block_lstm(model)   # under KERAS_BACKEND=tensorflow; elsewhere it changes nothing and returns 0
 
-As with `torch_kernels`, only the instance's `inner_loop` is replaced; the layer keeps its class, config
-and weights (Keras's layout), so `model.keras` is the plain Keras file. `BlockLSTM` orders its gates
-(i, c, f, o) where Keras has (i, f, c, o): the kernel and bias are reordered at each call, inside the graph,
-so gradients reach Keras's weights. Its forget bias is set to 0 (Keras's unit forget bias is in the bias
-weight) and its cell clipping is off. `BlockLSTMV2` reads Keras's gate order, but its gradient disagreed
-with a step-by-step LSTM's by up to 0.97 on a 6-step toy under TensorFlow 2.21 (forward outputs equal),
-while V1's agrees with Keras's loop to float rounding (tests/test_tf_kernels.py), so V1 it is.
+As with `torch_kernels`, only the instance's `inner_loop` is replaced (`kernels.replace_inner_loops`); the
+layer keeps its class, config and weights (Keras's layout), so `model.keras` is the plain Keras file.
+`BlockLSTM` orders its gates (i, c, f, o) where Keras has (i, f, c, o): the kernel and bias are reordered at
+each call, inside the graph, so gradients reach Keras's weights. Its forget bias is set to 0 (Keras's unit
+forget bias is in the bias weight) and its cell clipping is off. `BlockLSTMV2` reads Keras's gate order, but
+its gradient disagreed with a step-by-step LSTM's by up to 0.97 on a 6-step toy under TensorFlow 2.21 (forward
+outputs equal), while V1's agrees with Keras's loop to float rounding (tests/test_tf_kernels.py), so V1 it is.
 
 A layer is switched when it is an LSTM with tanh and sigmoid activations, a bias, no `recurrent_dropout`,
 `unroll: false` and `use_cudnn` "auto" or True (the settings Keras fuses on a GPU). At each call the op runs
@@ -30,6 +30,8 @@ from typing import Any
 
 import keras
 
+from imdb_rnn.models.kernels import has_fused_settings, input_dropout, one_mask, replace_inner_loops
+
 __all__ = ["block_lstm", "fusable", "use_block_lstm"]
 
 
@@ -39,16 +41,12 @@ def use_block_lstm(model: keras.Layer) -> int:
     backend it changes nothing and returns 0. Calling it again changes nothing more."""
     if keras.backend.backend() != "tensorflow":
         return 0
-    from imdb_rnn.models.torch_kernels import replace_inner_loops
-
     return replace_inner_loops(model, fusable, _BlockLoop)
 
 
 def fusable(layer: keras.Layer) -> bool:
     """Whether `layer` is a Keras LSTM with the settings `BlockLSTM` computes."""
-    from imdb_rnn.models.torch_kernels import fusable as fusable_on_torch
-
-    return isinstance(layer, keras.layers.LSTM) and fusable_on_torch(layer)
+    return isinstance(layer, keras.layers.LSTM) and has_fused_settings(layer)
 
 
 class _BlockLoop:
@@ -60,15 +58,12 @@ class _BlockLoop:
 
     def __call__(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
         layer = self.layer
-        if isinstance(mask, list | tuple):
-            mask = mask[0]
+        mask = one_mask(mask)
         if mask is not None or keras.backend.standardize_dtype(sequences.dtype) != "float32":
             return type(layer).inner_loop(layer, sequences, initial_state, mask, training=training)
-        cell, dropped = layer.cell, sequences
-        if training and layer.dropout:  # Keras's input dropout: one mask for every time step
-            dropped = sequences * keras.ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
+        cell = layer.cell
         return block_lstm(
-            dropped,
+            input_dropout(layer, sequences, training),
             initial_state[0],
             initial_state[1],
             cell.kernel,

@@ -29,12 +29,13 @@ final `c` is read (`return_state`, `stateful`) runs packed sequences, several ti
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import keras
 
-__all__ = ["fusable", "gru", "lstm", "replace_inner_loops", "use_fused_kernels"]
+from imdb_rnn.models.kernels import has_fused_settings, input_dropout, one_mask, replace_inner_loops
+
+__all__ = ["fusable", "gru", "lstm", "use_fused_kernels"]
 
 
 def use_fused_kernels(model: keras.Layer) -> int:
@@ -46,45 +47,10 @@ def use_fused_kernels(model: keras.Layer) -> int:
     return replace_inner_loops(model, fusable, _FusedLoop)
 
 
-def replace_inner_loops(model: keras.Layer, applies: Callable[[keras.Layer], bool], loop: Callable) -> int:
-    """Gives every layer of `model` (and of its wrappers and nested models) that `applies` and has not had
-    it yet its own `inner_loop = loop(layer)`; returns how many. `RNN.call` calls `self.inner_loop`, so a
-    per-instance attribute changes that layer alone and its class stays Keras's."""
-    switched = 0
-    for layer in _recurrent_layers(model):
-        if applies(layer) and "inner_loop" not in vars(layer):
-            object.__setattr__(layer, "inner_loop", loop(layer))
-            switched += 1
-    return switched
-
-
 def fusable(layer: keras.Layer) -> bool:
     """Whether `layer` is a Keras LSTM or GRU with the settings PyTorch's fused kernel computes (the
-    conditions Keras checks for cuDNN)."""
-    from keras import activations, ops
-
-    if not isinstance(layer, keras.layers.LSTM | keras.layers.GRU):
-        return False
-    cell = layer.cell
-    return (
-        layer.use_cudnn in ("auto", True)
-        and not layer.unroll
-        and not cell.recurrent_dropout
-        and cell.use_bias
-        and cell.activation in (activations.tanh, ops.tanh)
-        and cell.recurrent_activation in (activations.sigmoid, ops.sigmoid)
-        and (isinstance(layer, keras.layers.LSTM) or cell.reset_after)
-    )
-
-
-def _recurrent_layers(layer: keras.Layer) -> list[keras.Layer]:
-    """`layer` and the layers inside it, depth first: a model's layers, a wrapper's (Bidirectional) halves."""
-    found = [layer]
-    inner = list(getattr(layer, "layers", None) or [])
-    inner += [getattr(layer, name) for name in ("forward_layer", "backward_layer") if hasattr(layer, name)]
-    for child in inner:
-        found += _recurrent_layers(child)
-    return found
+    conditions Keras checks for cuDNN: `kernels.has_fused_settings`)."""
+    return has_fused_settings(layer)
 
 
 class _FusedLoop:
@@ -98,8 +64,7 @@ class _FusedLoop:
 
         layer = self.layer
         keras_loop = type(layer).inner_loop.__get__(layer)
-        if isinstance(mask, list | tuple):
-            mask = mask[0]
+        mask = one_mask(mask)
         states = list(initial_state) if isinstance(initial_state, list | tuple) else [initial_state]
         if isinstance(layer, keras.layers.GRU) and isinstance(states[0], list | tuple):
             states = list(states[0])
@@ -110,9 +75,7 @@ class _FusedLoop:
         compiling = torch.jit.is_tracing() or torch.compiler.is_compiling()
         if compiling or sequences.device.type != "cpu":
             return keras_loop(sequences, initial_state, mask, training=training)
-        cell, dropped = layer.cell, sequences
-        if training and layer.dropout:  # Keras's input dropout: one mask for every time step
-            dropped = sequences * torch.unsqueeze(cell.get_dropout_mask(sequences[:, 0, :]), 1)
+        cell, dropped = layer.cell, input_dropout(layer, sequences, training)
         options = dict(
             return_sequences=layer.return_sequences,
             go_backwards=layer.go_backwards,
