@@ -60,6 +60,24 @@ def test_a_masked_batch_keeps_keras_loop_and_dropout_still_drops() -> None:
     assert not np.allclose(layer(x, training=True).numpy(), layer(x).numpy())  # its input dropout applies
 
 
+def test_under_bfloat16_the_op_runs_in_float32_and_answers_in_bfloat16() -> None:
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        fused, bfloat16_loop, switched = _twins(return_sequences=True)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    float32_loop = _twins(return_sequences=True)[1]  # float32 throughout, the same weights (the same seed)
+    x = tf.random.stateless_normal((4, 7, 3), seed=(5, 6))
+    ours = fused(x)
+    assert switched == 1 and ours.dtype == tf.bfloat16
+    graph = tf.function(fused).get_concrete_function(tf.TensorSpec((4, 7, 3))).graph
+    assert "BlockLSTM" in {op.type for op in graph.get_operations()}
+    exact = float32_loop(x).numpy()
+    ours_error = np.abs(tf.cast(ours, tf.float32).numpy() - exact).max()
+    keras_error = np.abs(tf.cast(bfloat16_loop(x), tf.float32).numpy() - exact).max()
+    assert ours_error < 0.02 and ours_error <= keras_error  # only the inputs and the answer are rounded
+
+
 def test_only_fusable_lstm_layers_are_switched_once() -> None:
     from imdb_rnn.models.tf_kernels import use_block_lstm
 

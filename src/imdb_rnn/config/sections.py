@@ -76,7 +76,7 @@ class TrainConfig:
     # device, 1 under train.distribution or PyTorch.
     steps_per_execution: PositiveInt | None = None
     jit_compile: bool | None = None  # compile the train step (XLA; torch.compile); None: under JAX only
-    # Under TensorFlow without XLA: unmasked float32 LSTM layers run its fused CPU op BlockLSTM, not Keras's loop
+    # Under TensorFlow without XLA: unmasked LSTM layers run its fused CPU op BlockLSTM (in float32), not Keras's loop
     # over time steps (models.tf_kernels; the same weights; cnn_lstm's epoch 0.79-0.92x, docs/BENCHMARK.md).
     # Under PyTorch its fused LSTM/GRU always run.
     fused_lstm: bool = True

@@ -19,8 +19,11 @@ outputs equal), while V1's agrees with Keras's loop to float rounding (tests/tes
 
 A layer is switched when it is an LSTM with tanh and sigmoid activations, a bias, no `recurrent_dropout`,
 `unroll: false` and `use_cudnn` "auto" or True (the settings Keras fuses on a GPU). At each call the op runs
-when the inputs are float32 and there is no mask (`mask_zero: false`: bucketed or padded batches read as
-they are, as Keras's loop reads them); a masked or lower-precision batch runs Keras's own loop. The layer is
+when there is no mask (`mask_zero: false`: bucketed or padded batches read as they are, as Keras's loop reads
+them); a masked batch runs Keras's own loop. The op computes in float32: under a mixed policy
+(`train.mixed_precision: bfloat16`, where the convolution and dense layers run in bfloat16) the LSTM's
+inputs, states and weights are cast to float32 and its outputs back to the layer's compute dtype, so the
+recurrence is computed more precisely than Keras's bfloat16 loop would, and fused all the same. The layer is
 marked as not compilable with XLA (as Keras marks its cuDNN path), since the op has no XLA kernel.
 """
 
@@ -59,19 +62,28 @@ class _BlockLoop:
     def __call__(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
         layer = self.layer
         mask = one_mask(mask)
-        if mask is not None or keras.backend.standardize_dtype(sequences.dtype) != "float32":
+        dtype = keras.backend.standardize_dtype(sequences.dtype)
+        if mask is not None or dtype not in ("float32", "bfloat16", "float16"):
             return type(layer).inner_loop(layer, sequences, initial_state, mask, training=training)
         cell = layer.cell
-        return block_lstm(
-            input_dropout(layer, sequences, training),
-            initial_state[0],
-            initial_state[1],
-            cell.kernel,
-            cell.recurrent_kernel,
-            cell.bias,
+
+        def float32(tensor: Any) -> Any:  # the op computes in float32 (a mixed policy's weights are float32)
+            return keras.ops.cast(tensor, "float32")
+
+        last, outputs, states = block_lstm(
+            float32(input_dropout(layer, sequences, training)),
+            float32(initial_state[0]),
+            float32(initial_state[1]),
+            float32(cell.kernel),
+            float32(cell.recurrent_kernel),
+            float32(cell.bias),
             return_sequences=layer.return_sequences,
             go_backwards=layer.go_backwards,
         )
+        if dtype == "float32":
+            return last, outputs, states
+        back = [keras.ops.cast(tensor, dtype) for tensor in (last, outputs, *states)]  # the layer's compute dtype
+        return back[0], back[1], back[2:]
 
 
 def block_lstm(
