@@ -38,6 +38,11 @@ def test_reproduce_measures_each_start_and_merges_later_runs_into_the_results(
     assert run_command("reproduce", argv) == 0
     assert len(list((output / "pretrain").iterdir())) == 1  # one pretraining, reused by the second seed
     ledger = json.loads(results.with_suffix(".json").read_text(encoding="utf-8"))
+    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("recorded in")]
+    assert len(said) == 4 and said[-1].startswith(
+        f"recorded in {results.with_suffix('.json')}: lstm from tiny_w2v, seed 2"
+    )
+    assert "test accuracy 0." in said[-1] or "test accuracy 1." in said[-1]  # each run as it lands
     assert sorted((r["start"], r["seed"]) for r in ledger["runs"]) == [
         ("scratch", 1),
         ("scratch", 2),
@@ -79,7 +84,7 @@ def test_reproduce_measures_each_start_and_merges_later_runs_into_the_results(
     fresh = ["--output-dir", str(tmp_path / "fresh"), *common[2:]]
     assert run_command("reproduce", ["--configs", "lstm", "--seeds", "1", "--starts", "scratch", *fresh]) == 0
     assert not (tmp_path / "fresh").exists()
-    assert "recorded in" in capsys.readouterr().out
+    assert "already recorded in" in capsys.readouterr().out
     assert len(json.loads(results.with_suffix(".json").read_text(encoding="utf-8"))["runs"]) == 5
 
 

@@ -154,20 +154,23 @@ def reproduce(
             members = [_member(spec, name, start, seed, overrides) for name, start in spec.members]
             digest = spec_hash(spec, [_planned_key(member)[3] for member in members])
             if (spec.name, ENSEMBLE, seed, digest, text.ENCODING) in known:
-                print(f"recorded in {ledger}: ensemble {spec.name}, seed {seed}", flush=True)
+                print(f"already recorded in {ledger}: ensemble {spec.name}, seed {seed}", flush=True)
             else:
                 wanted.append((spec, seed, members, digest))
     needed = {_planned_key(member): member for *_, members, _ in wanted for member in members}
     keys = {_planned_key(p) for p in planned}
     planned += [member for key, member in needed.items() if key not in keys]
     for one in [p for p in planned if _planned_key(p) in known and _planned_key(p) not in needed]:
-        print(f"recorded in {ledger}: {one.config.name} from {one.start}, seed {one.config.train.seed}", flush=True)
+        print(
+            f"already recorded in {ledger}: {one.config.name} from {one.start}, seed {one.config.train.seed}",
+            flush=True,
+        )
     planned = [p for p in planned if _planned_key(p) not in known or _planned_key(p) in needed]
     by_config = {id(p.config): p for p in planned}
 
     def after(outcome: Outcome) -> None:
         if ledger is not None and outcome.state == "completed":
-            record([(by_config[id(outcome.config)], outcome)], ledger, overrides)
+            record([(by_config[id(outcome.config)], outcome)], ledger, overrides, announce=True)
 
     done = list(zip(planned, run_all([p.config for p in planned], output_dir, reuse=True, after=after)))
     outcomes = {_planned_key(p): outcome for p, outcome in done}
@@ -212,8 +215,11 @@ def command(planned: Planned, overrides: tuple[str, ...] | list[str] = ()) -> st
     return f"imdb-rnn train --config {shown} " + " ".join(f"--set {item}" for item in sets)
 
 
-def record(done: list[tuple[Planned, Outcome]], ledger: Path, overrides: list[str] = ()) -> dict:
-    """Adds the completed runs of `done` (and the pretrainings they started from) to the ledger file."""
+def record(
+    done: list[tuple[Planned, Outcome]], ledger: Path, overrides: list[str] = (), announce: bool = False
+) -> dict:
+    """Adds the completed runs of `done` (and the pretrainings they started from) to the ledger file; with
+    `announce`, says so for each run, with its test accuracy."""
     where = machine()
     runs, folders = [], {}
     for planned, outcome in done:
@@ -228,6 +234,12 @@ def record(done: list[tuple[Planned, Outcome]], ledger: Path, overrides: list[st
             where,
         )
         runs.append({**row, "overrides": " ".join(overrides)} if overrides else row)
+        if announce:
+            print(
+                f"recorded in {ledger}: {row['config']} from {row['start']}, seed {row['seed']}: test accuracy "
+                f"{row['test_accuracy']:.4f}",
+                flush=True,
+            )
         if outcome.config.model.pretrained is not None:
             folders.setdefault(read_pretrained(outcome.run))  # each pretraining once, however many runs used it
     costs = [pretraining_record(Path(folder)) for folder in folders]
