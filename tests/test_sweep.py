@@ -137,6 +137,9 @@ def test_reuse_finds_a_run_written_before_a_key_existed_and_one_started_from_a_n
     older = stored("lstm-20260101-000000", config, drop=(("train", "schedule"), ("model", "gradual_unfreezing")))
     assert find_run(tmp_path, config) == older  # the keys added since then take their defaults
     assert find_run(tmp_path, load_config("lstm", ["train.seed=3"])) is None
+    # a run from before the fused LSTM was the default is the same run (another kernel, the same arithmetic)
+    assert find_run(tmp_path, load_config("lstm", ["train.seed=2", "train.fused_lstm=false"])) == older
+    assert find_run(tmp_path, load_config("lstm", ["train.seed=2", "train.epochs=3"])) is None
 
     vectors = tmp_path / "pretrain" / "word2vec-20260101-000000"
     vectors.mkdir(parents=True)

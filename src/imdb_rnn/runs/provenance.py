@@ -29,7 +29,8 @@ from imdb_rnn.files import read_json_or_none, stamp_of, write_json
 PROVENANCE_FILE = "provenance.json"
 # What differs between repeats of one experiment, left out of the hash: the seed, the data's path, and how the
 # same arithmetic is run (`fused_lstm`: another kernel for the same LSTM, as another machine rounds differently).
-REPEAT_KEYS = ("seed", "path", "fused_lstm")
+KERNEL_KEYS = ("fused_lstm",)  # how the same arithmetic is run: a run with either value is the same run
+REPEAT_KEYS = ("seed", "path", *KERNEL_KEYS)
 # Keys added after the ledger began, left out of the hash while they hold the value that changes nothing
 # (the behaviour of every earlier run), so that earlier runs keep their hash.
 LATER_KEYS = {

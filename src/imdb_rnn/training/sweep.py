@@ -26,6 +26,7 @@ from imdb_rnn.errors import ConfigError, RunFailed, UserError, show
 from imdb_rnn.files import read_json, stamp_of
 from imdb_rnn.runs import Run, status
 from imdb_rnn.runs.lifecycle import newest_run
+from imdb_rnn.runs.provenance import KERNEL_KEYS
 from imdb_rnn.training.recipe import compile_model, resolve_for_backend, resume, train
 from imdb_rnn.training.records import summary
 
@@ -82,13 +83,20 @@ def plan(patterns: list[str], seeds: list[int] | None, overrides: list[str]) -> 
 def find_run(output_dir: Path, config: Config) -> Path | None:
     """The newest run folder under `output_dir` trained with exactly `config` (any state) on this Keras
     backend. Each folder's `config.yaml` is read with today's defaults (a key added since then takes its
-    default, resolved for the backend as training resolves it), and a config
-    whose `model.pretrained` names a pretraining config matches a run that started from a folder of it."""
-    wanted = resolve_for_backend(config).to_dict()
+    default, resolved for the backend as training resolves it), a config whose `model.pretrained` names a
+    pretraining config matches a run that started from a folder of it, and the keys that only choose a
+    kernel for the same arithmetic (`KERNEL_KEYS`: `train.fused_lstm`) are not compared."""
+
+    def compared(config: Config) -> dict:
+        resolved = resolve_for_backend(config).to_dict()
+        resolved["train"] = {key: value for key, value in resolved["train"].items() if key not in KERNEL_KEYS}
+        return resolved
+
+    wanted = compared(config)
 
     def matches(folder: Path) -> bool:
         try:
-            found = resolve_for_backend(load_config(folder / "config.yaml", name=config.name)).to_dict()
+            found = compared(load_config(folder / "config.yaml", name=config.name))
         except UserError:
             return False
         if Run(folder).backend != keras.backend.backend():
