@@ -22,8 +22,9 @@ A layer is switched when it is an LSTM with tanh and sigmoid activations, a bias
 when there is no mask (`mask_zero: false`: bucketed or padded batches read as they are, as Keras's loop reads
 them); a masked batch runs Keras's own loop. The op computes in float32: under a mixed policy
 (`train.mixed_precision: bfloat16`, where the convolution and dense layers run in bfloat16) the LSTM's
-inputs, states and weights are cast to float32 and its outputs back to the layer's compute dtype, so the
-recurrence is computed more precisely than Keras's bfloat16 loop would, and fused all the same. The layer is
+inputs, states and weights (as the call reads them: autocast to bfloat16) are cast to float32 and its outputs
+back to the layer's compute dtype, so the recurrence is computed more precisely than Keras's bfloat16 loop
+would, and fused all the same. The layer is
 marked as not compilable with XLA (as Keras marks its cuDNN path), since the op has no XLA kernel.
 """
 
@@ -67,7 +68,7 @@ class _BlockLoop:
             return type(layer).inner_loop(layer, sequences, initial_state, mask, training=training)
         cell = layer.cell
 
-        def float32(tensor: Any) -> Any:  # the op computes in float32 (a mixed policy's weights are float32)
+        def float32(tensor: Any) -> Any:  # the op computes in float32 (weights read in the call come autocast)
             return keras.ops.cast(tensor, "float32")
 
         last, outputs, states = block_lstm(
