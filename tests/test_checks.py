@@ -74,6 +74,17 @@ CASES = {
         ["model.architecture=cnn", "model.pretrained=region", "model.region_units=128"],
         "the region embedding of region does not fit",
     ),
+    "bag_regions_take_region_pretraining": (
+        ["model.architecture=cnn", "model.regions=bag", "model.pretrained=word2vec", "model.embedding_dim=64"],
+        [
+            "model.architecture=cnn",
+            "model.regions=bag",
+            "model.pretrained=region",
+            "model.embedding_dim=64",
+            "model.region_units=128",
+        ],
+        "where word vectors do not fit",
+    ),
     "lazy_updates_need_adam": (
         ["train.embedding_updates=lazy"],
         ["train.embedding_updates=lazy", "train.optimizer=adam"],

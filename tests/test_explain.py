@@ -71,9 +71,12 @@ def _randomised(model: keras.Model, seed: int) -> keras.Model:
     """`model` with weights drawn so that its probabilities are far from 0.5 (untrained ones are not)."""
     rng = np.random.default_rng(seed)
     model.set_weights([rng.normal(0, 0.3, w.shape).astype(w.dtype) for w in model.get_weights()])
+    # the cnn's bag regions embed each word as a region's weights: drawn as a convolution's kernel is
+    bag = any(layer.__class__.__name__ == "MaskedRegionSum" for layer in model.layers)
     for layer in model.layers:
         if isinstance(layer, keras.layers.Embedding):
-            layer.embeddings.assign(rng.normal(0, 1.0, layer.embeddings.shape))
+            scale = 0.3 if bag and layer.name == "embedding" else 1.0
+            layer.embeddings.assign(rng.normal(0, scale, layer.embeddings.shape))
         if layer.name in ("positive", "classes") and isinstance(layer, keras.layers.Dense):  # the output layer
             layer.kernel.assign(rng.normal(0, 2.0, layer.kernel.shape))
     for layer in model.layers:
@@ -94,6 +97,7 @@ ARCHITECTURES = [
     ("cnn_lstm", {**SMALL, "filters": 8, "kernel_size": 3, "pool_size": 2}),
     ("cnn", {"embedding_dim": 8, "filters": 8, "pooling": "max_average"}),
     ("cnn", {"embedding_dim": 8, "filters": 8, "region_units": 4, "region_size": 3}),  # two embeddings
+    ("cnn", {"embedding_dim": 8, "filters": 6, "regions": "bag"}),  # each word a region's weights
     ("bag_of_ngrams", {"embedding_dim": 8, "bigram_buckets": 64}),
     ("nbsvm", {"order": 3, "buckets": 64}),
 ]

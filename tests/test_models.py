@@ -70,6 +70,32 @@ def test_cnn_pools_over_the_words_only(pooling: str) -> None:
     assert np.asarray(unmasked(padded)) != pytest.approx(np.asarray(unmasked(shifted)), abs=1e-6)
 
 
+def test_bag_regions_are_a_convolution_of_one_hot_words() -> None:
+    # Johnson & Zhang's bow-CNN: a region's maps are the sum of its words' weights, as a Conv1D over one-hot
+    # words whose kernel holds the same weights at every offset; masked steps read as the edge's zeros.
+    from imdb_rnn.models.inputs import MaskedConv1D, MaskedRegionSum
+
+    weights = np.random.default_rng(0).normal(size=(10, 6)).astype("float32")
+    tokens = np.array([[3, 1, 4, 1, 5, 0, 0], [9, 2, 6, 5, 3, 5, 8]], dtype="int32")
+    mask = tokens != 0
+    summed = MaskedRegionSum(3)
+    summed.build((None, None, 6))
+    summed.bias.assign(np.arange(6, dtype="float32"))
+    one_hot = np.eye(10, dtype="float32")[tokens]
+    convolution = MaskedConv1D(6, 3, padding="same")
+    convolution.build((None, None, 10))
+    convolution.set_weights([np.stack([weights] * 3), np.arange(6, dtype="float32")])
+    np.testing.assert_allclose(summed(weights[tokens], mask=mask), convolution(one_hot, mask=mask), atol=1e-5)
+
+
+def test_bag_regions_leave_padding_out_and_embed_each_word_as_wide_as_the_maps() -> None:
+    model = models.build_model("cnn", {"embedding_dim": 4, "filters": 6, "regions": "bag"}, 100)
+    assert model.get_layer("embedding").output_dim == 6
+    review = np.array([[5, 6, 7, 8]], dtype="int32")
+    padded = np.concatenate([np.zeros((1, 9), dtype="int32"), review, np.zeros((1, 2), dtype="int32")], axis=1)
+    np.testing.assert_allclose(model(padded), model(review), atol=1e-6)
+
+
 def test_concat_pooling_joins_the_last_state_the_max_and_the_average() -> None:
     model = models.build_model("bidirectional", {"units": 4, "pooling": "concat"}, 100)
     assert model.get_layer("concat_pooling").output.shape == (None, 3 * 2 * 4)

@@ -89,6 +89,7 @@ def test_negatives_are_drawn_in_proportion_to_count_to_the_three_quarters() -> N
     "config, shape",
     [
         ("cnn", TINY_CNN),
+        ("cnn", [*TINY_CNN, "model.regions=bag"]),  # its own embedding is a region's maps wide, at random
         ("lstm", [*TINY_OVERRIDES, "model.mask_zero=true", "model.region_units=6", "model.region_size=3"]),
     ],
 )
@@ -107,6 +108,8 @@ def test_a_classifier_reads_the_region_embedding_frozen_and_trains_with_the_mixe
     model = keras.models.load_model(run / "model.keras")
     regions = load_regions(tiny_regions)
     np.testing.assert_array_equal(model.get_layer("region_words").get_weights()[0], load_vectors(tiny_regions))
+    if "model.regions=bag" in shape:
+        assert model.get_layer("embedding").output_dim == model.get_layer("region_weights").units
     kernel, bias = model.get_layer("region_embedding").get_weights()
     np.testing.assert_array_equal(kernel, regions["kernel"])
     np.testing.assert_array_equal(bias, regions["bias"])

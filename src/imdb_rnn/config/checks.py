@@ -165,6 +165,22 @@ def region_embedding_fits(config: Config, origin: Origin) -> None:
         )
 
 
+def bag_regions_take_region_pretraining(config: Config, origin: Origin) -> None:
+    """The cnn's `regions: bag` embeds each word `filters` wide, as a region's weights, so word vectors have no
+    place there: with `model.pretrained` it reads a region pretraining (its vectors start the region
+    embedding's words)."""
+    params, pretrained = config.model.params, config.model.pretrained
+    if params.get("regions") != "bag" or pretrained is None:
+        return
+    spec = pretrained_spec(pretrained, origin("model", "pretrained"))
+    if spec.method != "region":
+        raise ConfigError(
+            f"{origin('model', 'pretrained')}: `model.regions: bag` embeds each word as a region's {params.get('filters')} "
+            f"weights, where word vectors do not fit: expected model.pretrained naming a region pretraining (e.g. "
+            f"region) or none, received a {spec.method} pretraining ({pretrained})."
+        )
+
+
 def own_data_needs_path(config: Config, origin: Origin) -> None:
     """`data.source: directory`, `csv` or `jsonl` reads the folder or file named by `data.path`."""
     if config.data.source in OWN_SOURCES and not config.data.path:
@@ -253,6 +269,7 @@ CHECKS = [
     warmup_needs_slanted_schedule,
     pretrained_layers_fit,
     region_embedding_fits,
+    bag_regions_take_region_pretraining,
     mirrored_needs_equal_widths,
     mirrored_runs_one_step_per_call,
     unlabeled_reviews_are_imdbs,

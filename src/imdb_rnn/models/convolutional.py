@@ -12,7 +12,7 @@ from typing import Literal
 import keras
 from keras import layers
 
-from imdb_rnn.models.inputs import MaskedConv1D, embedded_tokens, region_features
+from imdb_rnn.models.inputs import MaskedConv1D, MaskedRegionSum, embedded_tokens, region_features
 from imdb_rnn.models.recurrent import MaskedGlobalMaxPooling1D
 from imdb_rnn.models.registry import classifier, register
 from imdb_rnn.schema import NonNegativeInt, PositiveInt, Rate
@@ -26,6 +26,7 @@ def cnn(
     embedding_dim: PositiveInt = 64,
     filters: PositiveInt = 256,
     kernel_size: PositiveInt = 3,
+    regions: Literal["sequence", "bag"] = "sequence",
     pooling: Literal["max", "max_average"] = "max",
     spatial_dropout: Rate = 0.0,
     word_dropout: Rate = 0.0,
@@ -42,13 +43,23 @@ def cnn(
     `model.pretrained`) reads the tokens too: its own embedding "region_words" and convolution
     "region_embedding" (`region_units` maps over `region_size` words), both frozen, and a linear map of its
     `(batch, time, region_units)` features joins the convolution's before the relu (Johnson & Zhang
-    2015: σ(W·r + V·u(r) + b))."""
-    tokens, x = embedded_tokens(vocab_size, embedding_dim, mask_zero, spatial_dropout, word_dropout)
+    2015: σ(W·r + V·u(r) + b)).
+
+    `regions: bag` reads each region as a bag of words (Johnson & Zhang 2015's bow-CNN): every word has its
+    own `filters` weights (the embedding is `filters` wide), a region's maps are the sum of its
+    `kernel_size` words' weights plus a bias — a convolution of one-hot words with no `embedding_dim`
+    bottleneck, at the cost of a lookup. `embedding_dim` is then the width of the word vectors the region
+    embedding reads (and a pretraining's vectors go there only)."""
+    width = filters if regions == "bag" else embedding_dim
+    tokens, x = embedded_tokens(vocab_size, width, mask_zero, spatial_dropout, word_dropout)
+    linear = MaskedRegionSum(kernel_size, name="regions") if regions == "bag" else None
     if region_units:
-        x = MaskedConv1D(filters, kernel_size, padding="same", name="regions")(x)
-        regions = region_features(tokens, vocab_size, embedding_dim, mask_zero, region_units, region_size)
-        features = layers.Dense(filters, use_bias=False, name="region_weights")(regions)
+        x = linear(x) if linear else MaskedConv1D(filters, kernel_size, padding="same", name="regions")(x)
+        region_maps = region_features(tokens, vocab_size, embedding_dim, mask_zero, region_units, region_size)
+        features = layers.Dense(filters, use_bias=False, name="region_weights")(region_maps)
         x = layers.Activation("relu", name="regions_relu")(layers.Add(name="with_region_embedding")([x, features]))
+    elif linear:
+        x = layers.Activation("relu", name="regions_relu")(linear(x))
     else:
         x = MaskedConv1D(filters, kernel_size, padding="same", activation="relu", name="regions")(x)
     pooled = MaskedGlobalMaxPooling1D(name="max_over_time")(x)

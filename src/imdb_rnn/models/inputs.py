@@ -35,6 +35,38 @@ class MaskedConv1D(layers.Conv1D):
         return mask
 
 
+@keras.saving.register_keras_serializable(package="imdb_rnn")
+class MaskedRegionSum(layers.Layer):
+    """The sum of each `size`-word region's vectors plus a bias, the steps the mask drops read as zeros:
+    `(batch, time, channels)` → `(batch, time, channels)`, output step `t` the region around input step `t`
+    (as `MaskedConv1D` with `padding="same"`). Over words embedded `filters` wide this is Johnson & Zhang's
+    (2015) bow-CNN: a convolution of the one-hot bag of words of each region, at the cost of a lookup and
+    `size` additions a word instead of a matrix product. Keeps the mask."""
+
+    def __init__(self, size: int = 3, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.size = size
+        self.supports_masking = True
+
+    def build(self, input_shape: Any) -> None:
+        self.bias = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="bias")
+
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        if mask is not None:
+            inputs = inputs * keras.ops.expand_dims(keras.ops.cast(mask, inputs.dtype), -1)
+        before = (self.size - 1) // 2
+        padded = keras.ops.pad(inputs, [(0, 0), (before, self.size - 1 - before), (0, 0)])
+        length = keras.ops.shape(inputs)[1]
+        total = sum(padded[:, offset : offset + length] for offset in range(1, self.size))
+        return padded[:, :length] + total + keras.ops.cast(self.bias, inputs.dtype)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return mask
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "size": self.size}
+
+
 def region_features(
     tokens: keras.KerasTensor,
     vocab_size: int,

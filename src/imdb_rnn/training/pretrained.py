@@ -32,6 +32,8 @@ def layer_groups(model: keras.Model, config: Config) -> list[list[keras.layers.L
     if config.model.pretrained is None:
         return []
     spec = pretrained_spec(config.model.pretrained, "model.pretrained")
+    if config.model.params.get("regions") == "bag":  # its embedding is a region's weights, never pretrained
+        return []
     return [[model.get_layer("embedding")], *([layer] for layer in encoder_layers(model)[: spec.num_layers])]
 
 
@@ -66,8 +68,12 @@ def initialise(model: keras.Model, folder: Path, num_words: int, words: Mapping[
     the row of the same word in Keras's index (`keras_word_index`), and a word the index lacks keeps its
     random start."""
     embedding = model.get_layer("embedding")
-    (weights,) = embedding.get_weights()
     vectors = load_vectors(folder)
+    # The cnn's bag regions (`model.regions: bag`) embed each word as a region's weights, `filters` wide:
+    # the vectors then start the region embedding's own words only.
+    words_only = _has_layer(model, "region_words") and embedding.output_dim != vectors.shape[1]
+    target = model.get_layer("region_words") if words_only else embedding
+    (weights,) = target.get_weights()
     if words is None:
         weights[:num_words] = vectors[:num_words]
         said = f"model.pretrained: word vectors of {folder} for ids 0 to {num_words - 1}"
@@ -76,9 +82,11 @@ def initialise(model: keras.Model, folder: Path, num_words: int, words: Mapping[
         weights[ours] = vectors[theirs]
         known = int((ours >= text.INDEX_FROM).sum())
         said = f"model.pretrained: word vectors of {folder} for {known:,} of your {num_words - text.INDEX_FROM:,} words"
-    embedding.set_weights([weights])
+    target.set_weights([weights])
+    if words_only:
+        said += " (the region embedding's words; the classifier's own embedding starts at random)"
     if (Path(folder) / REGIONS_FILE).is_file():
-        said += " and " + _copy_regions(model, folder)
+        said += " and " + _copy_regions(model, folder, copy_words=not words_only)
     elif (Path(folder) / LANGUAGE_MODEL_FILE).is_file():
         language_model = load_language_model(folder)
         for source, target in zip(encoder_layers(language_model), encoder_layers(model)):
@@ -87,11 +95,16 @@ def initialise(model: keras.Model, folder: Path, num_words: int, words: Mapping[
     return said
 
 
-def _copy_regions(model: keras.Model, folder: Path) -> str:
+def _has_layer(model: keras.Model, name: str) -> bool:
+    return any(layer.name == name for layer in model.layers)
+
+
+def _copy_regions(model: keras.Model, folder: Path, copy_words: bool = True) -> str:
     """Copies a region pretraining into the classifier's frozen "region_words" and "region_embedding" layers
     (a classifier with `model.region_units`): the words' rows as the embedding has just taken them from the same
     `vectors.npz`, and the convolution."""
-    model.get_layer("region_words").set_weights(model.get_layer("embedding").get_weights())
+    if copy_words:
+        model.get_layer("region_words").set_weights(model.get_layer("embedding").get_weights())
     regions = load_regions(folder)
     model.get_layer("region_embedding").set_weights([regions["kernel"], regions["bias"]])
     return f"its region embedding ({regions['kernel'].shape[-1]} maps over {regions['kernel'].shape[0]} words, frozen)"
