@@ -43,6 +43,7 @@ LATER_KEYS = {
     "embedding_updates": "dense",
     "region_units": 0,
     "region_size": 5,
+    "regions": "sequence",
 }
 
 
