@@ -33,7 +33,7 @@ SHIPPED_HASHES = {
     "best": "63696ba0",
     "bidirectional": "d5f48e56",
     "cnn": "bfc9b358",
-    "cnn_lstm": "c44425dc",
+    "cnn_lstm": "cd950151",
     "dropout": "d2394b8d",
     "gru": "9ec15a4c",
     "lstm": "899682c7",
