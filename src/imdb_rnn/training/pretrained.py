@@ -31,9 +31,9 @@ def layer_groups(model: keras.Model, config: Config) -> list[list[keras.layers.L
     """The pretrained layers of `model` in groups, bottom-up (empty without `model.pretrained`)."""
     if config.model.pretrained is None:
         return []
-    spec = pretrained_spec(config.model.pretrained, "model.pretrained")
     if config.model.params.get("regions") == "bag":  # its embedding is a region's weights, never pretrained
         return []
+    spec = pretrained_spec(config.model.pretrained, "model.pretrained")
     return [[model.get_layer("embedding")], *([layer] for layer in encoder_layers(model)[: spec.num_layers])]
 
 
@@ -89,8 +89,8 @@ def initialise(model: keras.Model, folder: Path, num_words: int, words: Mapping[
         said += " and " + _copy_regions(model, folder, copy_words=not words_only)
     elif (Path(folder) / LANGUAGE_MODEL_FILE).is_file():
         language_model = load_language_model(folder)
-        for source, target in zip(encoder_layers(language_model), encoder_layers(model)):
-            target.set_weights(source.get_weights())
+        for source, layer in zip(encoder_layers(language_model), encoder_layers(model)):
+            layer.set_weights(source.get_weights())
         said += " and its language model's recurrent layers"
     return said
 
