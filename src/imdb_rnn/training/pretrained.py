@@ -82,11 +82,12 @@ def initialise(model: keras.Model, folder: Path, num_words: int, words: Mapping[
         weights[ours] = vectors[theirs]
         known = int((ours >= text.INDEX_FROM).sum())
         said = f"model.pretrained: word vectors of {folder} for {known:,} of your {num_words - text.INDEX_FROM:,} words"
-    target.set_weights([weights])
     if words_only:
         said += " (the region embedding's words; the classifier's own embedding starts at random)"
+    else:
+        embedding.set_weights([weights])
     if (Path(folder) / REGIONS_FILE).is_file():
-        said += " and " + _copy_regions(model, folder, copy_words=not words_only)
+        said += " and " + _copy_regions(model, folder, weights)
     elif (Path(folder) / LANGUAGE_MODEL_FILE).is_file():
         language_model = load_language_model(folder)
         for source, layer in zip(encoder_layers(language_model), encoder_layers(model)):
@@ -99,12 +100,11 @@ def _has_layer(model: keras.Model, name: str) -> bool:
     return any(layer.name == name for layer in model.layers)
 
 
-def _copy_regions(model: keras.Model, folder: Path, copy_words: bool = True) -> str:
+def _copy_regions(model: keras.Model, folder: Path, words: np.ndarray) -> str:
     """Copies a region pretraining into the classifier's frozen "region_words" and "region_embedding" layers
-    (a classifier with `model.region_units`): the words' rows as the embedding has just taken them from the same
-    `vectors.npz`, and the convolution."""
-    if copy_words:
-        model.get_layer("region_words").set_weights(model.get_layer("embedding").get_weights())
+    (a classifier with `model.region_units`): `words`, the rows just taken from the same `vectors.npz`, and
+    the convolution."""
+    model.get_layer("region_words").set_weights([words])
     regions = load_regions(folder)
     model.get_layer("region_embedding").set_weights([regions["kernel"], regions["bias"]])
     return f"its region embedding ({regions['kernel'].shape[-1]} maps over {regions['kernel'].shape[0]} words, frozen)"
