@@ -85,6 +85,11 @@ CASES = {
         ],
         "where word vectors do not fit",
     ),
+    "pretraining_left_out_this_validation": (  # honest: configs/pretrain/honest.yaml, written by the test
+        ["model.pretrained=honest", "model.embedding_dim=64", "data.seed=7"],
+        ["model.pretrained=honest", "model.embedding_dim=64"],
+        "left out the validation reviews of another split",
+    ),
     "lazy_updates_need_adam": (
         ["train.embedding_updates=lazy"],
         ["train.embedding_updates=lazy", "train.optimizer=adam"],
@@ -98,7 +103,12 @@ def test_every_check_has_a_case() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_bad_combination_fails_and_fixed_one_passes(name: str) -> None:
+def test_bad_combination_fails_and_fixed_one_passes(name: str, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # a pretraining config of the working folder: it left out the validation reviews
+    (tmp_path / "configs" / "pretrain").mkdir(parents=True)
+    (tmp_path / "configs" / "pretrain" / "honest.yaml").write_text(
+        "corpus: {leave_out_validation: true}\nword2vec: {}\n"
+    )
     bad, fixed, words = CASES[name]
     with pytest.raises(ConfigError, match=words) as caught:
         load_config(None, bad)

@@ -46,11 +46,12 @@ def test_the_language_model_is_a_run_with_history_plots_and_figures(tiny_languag
 
 
 def test_the_language_model_reads_no_test_review(tmp_path: Path) -> None:
+    from imdb_rnn.config.pretraining import CorpusConfig
     from imdb_rnn.pretraining.language_model import corpus_ids
     from test_word_vectors import SENTINEL, sentinel_corpus
 
     corpus = sentinel_corpus(tmp_path / "data")
-    ids, reviews = corpus_ids(corpus / "aclImdb", corpus / "imdb_word_index.json", 40, None, out=str)
+    ids, reviews = corpus_ids(corpus / "aclImdb", corpus / "imdb_word_index.json", CorpusConfig(num_words=40), out=str)
     sentinel_id = 2 + 3  # its rank in the sentinel corpus's word index, + 3
     assert reviews == 20 * 2 + 10 and len(ids) > reviews
     assert sentinel_id not in set(ids.tolist()), f"{SENTINEL} of the test reviews reached the language model"

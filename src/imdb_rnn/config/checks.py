@@ -181,6 +181,24 @@ def bag_regions_take_region_pretraining(config: Config, origin: Origin) -> None:
         )
 
 
+def pretraining_left_out_this_validation(config: Config, origin: Origin) -> None:
+    """A pretraining whose corpus left out a classifier's validation reviews (`corpus.leave_out_validation`)
+    serves an IMDB classifier that validates on those same reviews: `data.validation_split`,
+    `validation_split_by` and `seed` as its corpus named them, so validation accuracy is read on texts the
+    pretraining never saw. (Your own data's validation texts were never in the IMDB corpus.)"""
+    data, pretrained = config.data, config.model.pretrained
+    if pretrained is None or data.source in OWN_SOURCES:
+        return
+    left_out = pretrained_spec(pretrained, origin("model", "pretrained")).left_out
+    received = (data.validation_split, data.validation_split_by, data.seed)
+    if left_out is not None and tuple(left_out) != received:
+        raise ConfigError(
+            f"{origin('model', 'pretrained')}: {pretrained} left out the validation reviews of another split: "
+            f"expected data.validation_split={left_out[0]}, validation_split_by={left_out[1]}, seed={left_out[2]}, "
+            f"received validation_split={received[0]}, validation_split_by={received[1]}, seed={received[2]}."
+        )
+
+
 def own_data_needs_path(config: Config, origin: Origin) -> None:
     """`data.source: directory`, `csv` or `jsonl` reads the folder or file named by `data.path`."""
     if config.data.source in OWN_SOURCES and not config.data.path:
@@ -270,6 +288,7 @@ CHECKS = [
     pretrained_layers_fit,
     region_embedding_fits,
     bag_regions_take_region_pretraining,
+    pretraining_left_out_this_validation,
     mirrored_needs_equal_widths,
     mirrored_runs_one_step_per_call,
     unlabeled_reviews_are_imdbs,

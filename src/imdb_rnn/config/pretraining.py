@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from imdb_rnn.config.reading import Kind, Origin, check_section, find_in_configs, load, read_yaml, shipped_names
+from imdb_rnn.config.sections import DataConfig
 from imdb_rnn.errors import ConfigError, show
 from imdb_rnn.schema import NonNegativeInt, PositiveInt, Range
 
@@ -31,6 +32,22 @@ class CorpusConfig:
     path: str | None = None  # aclImdb folder or archive; None: $IMDB_DATA_DIR, ~/.keras/datasets, then download
     num_words: Annotated[int, Range(min=4)] = 30_000  # rows of the vectors: the Keras ids below num_words
     limit: PositiveInt | None = None  # read only the first `limit` reviews (tests and quick looks)
+    # true: leave out the training reviews a classifier validates on (its data.validation_split, seed and
+    # validation_split_by: the three keys below), so that its validation accuracy is not read on texts its
+    # pretraining has seen; a classifier then needs the same three keys (config.checks)
+    leave_out_validation: bool = False
+    validation_split: Annotated[float, Range(0, 1, min_inclusive=False, max_inclusive=False)] = (
+        DataConfig.validation_split
+    )
+    validation_split_by: Literal["movie", "review"] = DataConfig.validation_split_by
+    validation_seed: NonNegativeInt = DataConfig.seed
+
+    @property
+    def left_out(self) -> tuple[float, str, int] | None:
+        """`(validation_split, validation_split_by, seed)` of the validation reviews left out, or None."""
+        if not self.leave_out_validation:
+            return None
+        return (self.validation_split, self.validation_split_by, self.validation_seed)
 
 
 @dataclass(frozen=True)
@@ -102,20 +119,34 @@ class PretrainedSpec:
     units: int | None = None
     num_layers: int = 0
     region_size: int | None = None
+    left_out: tuple[float, str, int] | None = None  # the validation its corpus left out (CorpusConfig.left_out)
 
 
 def spec_of(method: str, corpus: dict[str, Any], settings: dict[str, Any]) -> PretrainedSpec:
     defaults = dataclasses.asdict(METHODS[method]())
     settings = {**defaults, **settings}
-    rows = corpus.get("num_words", CorpusConfig.num_words)
+    known = {field.name for field in dataclasses.fields(CorpusConfig)}
+    read = CorpusConfig(**{key: value for key, value in corpus.items() if key in known})
+    rows, left_out = read.num_words, read.left_out
     if method == "word2vec":
-        return PretrainedSpec(method, rows, settings["vector_size"])
+        return PretrainedSpec(method, rows, settings["vector_size"], left_out=left_out)
     if method == "region":
         return PretrainedSpec(
-            method, rows, settings["embedding_dim"], units=settings["units"], region_size=settings["region_size"]
+            method,
+            rows,
+            settings["embedding_dim"],
+            units=settings["units"],
+            region_size=settings["region_size"],
+            left_out=left_out,
         )
     return PretrainedSpec(
-        method, rows, settings["embedding_dim"], settings["cell"], settings["units"], settings["num_layers"]
+        method,
+        rows,
+        settings["embedding_dim"],
+        settings["cell"],
+        settings["units"],
+        settings["num_layers"],
+        left_out=left_out,
     )
 
 

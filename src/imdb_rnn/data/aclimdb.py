@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from imdb_rnn.data import text
-from imdb_rnn.data.reviews import Reviews
+from imdb_rnn.data.reviews import Reviews, validation_indices
 from imdb_rnn.errors import DataError
 from imdb_rnn.progress import progress_bar
 
@@ -97,17 +97,22 @@ def test_review_hashes(path: Path) -> set[bytes]:
     }
 
 
-def pretraining_texts(path: Path, folders: tuple[str, ...] = PRETRAINING) -> Iterator[tuple[str, str]]:
+def pretraining_texts(
+    path: Path, folders: tuple[str, ...] = PRETRAINING, leave_out: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, str]]:
     """`(member path, text)` of every review pretraining may read — the 25,000 training reviews and the
     50,000 unlabeled ones of `train/unsup` (or those of `folders` among them: `UNLABELED`, what the mixed
     objective reads) — from a folder or `.tar.gz` archive, less those byte-identical to a test review (the
-    dataset has 123 such training reviews and 270 unlabeled ones; compared by `test_review_hashes`). A
-    folder with no such review is a `DataError`."""
+    dataset has 123 such training reviews and 270 unlabeled ones; compared by `test_review_hashes`) and
+    those `leave_out` names (`review_key`s, e.g. a classifier's validation reviews). A folder with no such
+    review is a `DataError`."""
     if not set(folders) <= set(PRETRAINING):
         raise ValueError(f"folders: expected some of {PRETRAINING}, received {folders}")
     count, test_reviews = 0, test_review_hashes(path)
     for member, raw in _review_files(path, folders):
-        if not member.rsplit("/", 1)[-1].startswith("urls_") and hashlib.sha256(raw).digest() not in test_reviews:
+        if member.rsplit("/", 1)[-1].startswith("urls_") or (leave_out and review_key(member) in leave_out):
+            continue
+        if hashlib.sha256(raw).digest() not in test_reviews:
             count += 1
             yield member, raw.decode("utf-8", errors="replace")
     if not count:
@@ -132,6 +137,46 @@ def training_reviews(path: Path) -> Iterator[tuple[str, str, str]]:
             f"{path}: no training reviews: expected aclImdb/train/neg/*.txt and aclImdb/train/pos/*.txt, "
             "received none there."
         )
+
+
+def review_key(member: str) -> str:
+    """A review file's name within the dataset, the same in a folder and an archive: `train/pos/12_8.txt`."""
+    return "/".join(member.split("/")[-3:])
+
+
+def training_files(path: Path) -> tuple[list[str], np.ndarray | None]:
+    """The `review_key` of each labeled training review of a folder or `.tar.gz` archive, in the order of
+    `read_aclimdb`'s training `Reviews` (negative then positive, by file number), and the movie of each (None
+    when the urls files do not cover them). Only the file names and `train/urls_*.txt` are used: no review is
+    decoded, nothing of `test/` or `train/unsup` is opened."""
+    found: dict[tuple[str, int], list[tuple[str, None]]] = {("train", 0): [], ("train", 1): []}
+    movie_lists: dict[tuple[str, int], list[int]] = {}
+    for member, raw in _review_files(path, TRAINING):
+        parts = member.split("/")
+        if parts[-1].startswith("urls_"):
+            movie_lists[("train", int(parts[-1] == "urls_pos.txt"))] = _movie_numbers(raw)
+        else:
+            found[("train", int(parts[-2] == "pos"))].append((parts[-1], None))
+    if not any(found.values()):
+        raise DataError(
+            f"{path}: no training reviews: expected aclImdb/train/neg/*.txt and aclImdb/train/pos/*.txt, "
+            "received none there."
+        )
+    items = {label: sorted(found[("train", label)], key=lambda item: _file_order(item[0])) for label in (0, 1)}
+    keys = [f"train/{'pos' if label else 'neg'}/{name}" for label in (0, 1) for name, _ in items[label]]
+    return keys, _movies(items, movie_lists, "train")
+
+
+def validation_files(path: Path, share: float, seed: int, by_movie: bool) -> frozenset[str]:
+    """The `review_key`s (`train/pos/12_8.txt`) of the training reviews of the aclImdb folder or archive
+    `path` that a classifier with `data.validation_split: share`, `data.seed: seed` and
+    `data.validation_split_by: movie` (`by_movie`) validates on, all 25,000 training reviews read (no
+    `data.limit`): what a pretraining corpus leaves out so that validation stays honest. Read from the
+    file names and urls files alone (`aclimdb.training_files`)."""
+    keys, movies = training_files(Path(path))
+    labels = np.array([key.split("/")[1] == "pos" for key in keys], dtype=np.int8)
+    chosen = validation_indices(Reviews([], labels, movies), share, seed, by_movie)
+    return frozenset(keys[index] for index in chosen)
 
 
 def read_word_index(path: Path) -> dict[str, int]:

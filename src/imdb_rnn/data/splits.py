@@ -26,7 +26,7 @@ from imdb_rnn.data import text
 from imdb_rnn.data.own import class_names
 from imdb_rnn.data.own_tokens import TokenizedTexts, tokenized_own_data
 from imdb_rnn.data.ragged import RaggedSplit, count_words, encode_rows
-from imdb_rnn.data.reviews import Reviews, balanced_indices, balanced_subset
+from imdb_rnn.data.reviews import Reviews, balanced_indices, balanced_subset, validation_indices
 from imdb_rnn.data.sources import load_reviews
 from imdb_rnn.errors import DataError, ImdbRnnWarning, invalid, show
 
@@ -66,30 +66,6 @@ def pad(reviews: Reviews, data: DataConfig) -> Split:
     )
     lengths = np.minimum([len(s) for s in reviews.sequences], data.maxlen).astype(np.int32)
     return Split(x, reviews.labels.astype(np.float32), lengths)
-
-
-def validation_indices(reviews: Reviews, share: float, seed: int, by_movie: bool) -> np.ndarray:
-    """Sorted indices of the validation reviews, about `share` of `reviews`, chosen with `seed`.
-
-    `by_movie`: whole movies go to validation (all their reviews), as the test set's movies are not
-    in the training set: validation accuracy then estimates test accuracy, instead of rewarding the
-    memorizing of movie-specific words. Without movie numbers (the `keras` source) reviews are drawn.
-    """
-    rng = np.random.default_rng(seed)
-    wanted = round(len(reviews) * share)
-    if by_movie and reviews.movies is None:
-        warnings.warn(
-            "this data source does not say which movie a review is about; the validation "
-            "reviews are drawn one by one (data.validation_split_by: review).",
-            ImdbRnnWarning,
-            stacklevel=2,
-        )
-    if not by_movie or reviews.movies is None:
-        return np.sort(rng.permutation(len(reviews))[:wanted])
-    movies, counts = np.unique(reviews.movies, return_counts=True)
-    order = rng.permutation(len(movies))
-    taken = int(np.searchsorted(np.cumsum(counts[order]), wanted)) + 1
-    return np.flatnonzero(np.isin(reviews.movies, movies[order[:taken]]))
 
 
 def load_splits(data: DataConfig) -> Splits:

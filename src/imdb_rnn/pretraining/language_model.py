@@ -25,14 +25,14 @@ from typing import Any
 import keras
 import numpy as np
 
-from imdb_rnn.config.pretraining import LanguageModelConfig, PretrainConfig
+from imdb_rnn.config.pretraining import CorpusConfig, LanguageModelConfig, PretrainConfig
 from imdb_rnn.data import text
-from imdb_rnn.data.aclimdb import pretraining_texts, read_word_index
+from imdb_rnn.data.aclimdb import read_word_index
 from imdb_rnn.errors import DataError
 from imdb_rnn.files import read_json_or_none
 from imdb_rnn.models import CELLS
 from imdb_rnn.models.torch_kernels import use_fused_kernels
-from imdb_rnn.pretraining.word_vectors import save_vectors
+from imdb_rnn.pretraining.word_vectors import corpus_texts, save_vectors
 from imdb_rnn.progress import say
 from imdb_rnn.runs.callbacks import resumable
 from imdb_rnn.runs.history import from_csv
@@ -40,19 +40,12 @@ from imdb_rnn.runs.lifecycle import rewind
 from imdb_rnn.runs.plots import plot_history
 
 
-def corpus_ids(
-    reviews: Path, word_index: Path, num_words: int, limit: int | None, out: Callable = say
-) -> tuple[np.ndarray, int]:
-    """Every pretraining review of `reviews` (never a test review) encoded and joined — int32 `(words,)`,
-    each review starting with START — and the number of reviews."""
+def corpus_ids(reviews: Path, word_index: Path, corpus: CorpusConfig, out: Callable = say) -> tuple[np.ndarray, int]:
+    """Every pretraining review of `reviews` (`word_vectors.corpus_texts`: never a test review) encoded with
+    `corpus.num_words` ids and joined — int32 `(words,)`, each review starting with START — and the number
+    of reviews."""
     index = read_word_index(word_index)
-    pieces = []
-    for _, review in pretraining_texts(reviews):
-        pieces.append(text.encode(review, index, num_words))
-        if len(pieces) % 25_000 == 0:
-            out(f"encoded {len(pieces):,} reviews")
-        if limit is not None and len(pieces) >= limit:
-            break
+    pieces = [text.encode(review, index, corpus.num_words) for review in corpus_texts(reviews, corpus, out)]
     return np.concatenate(pieces), len(pieces)
 
 
@@ -130,7 +123,7 @@ def train_language_model(
     embedding), `history.csv`, plots; returns the figures for `metrics.json`."""
     settings, num_words = config.settings, config.corpus.num_words
     started = time.perf_counter()
-    ids, count = corpus_ids(reviews, word_index, num_words, config.corpus.limit, out)
+    ids, count = corpus_ids(reviews, word_index, config.corpus, out)
     (x, y), validation = windows(ids, settings)
     out(f"corpus: {len(ids):,} words, {len(x):,} training and {len(validation[0]):,} validation windows")
     keras.utils.set_random_seed(settings.seed)

@@ -171,7 +171,7 @@ def train_region_embedding(
     `history.csv`, plots; returns the figures for `metrics.json`."""
     settings, num_words = config.settings, config.corpus.num_words
     started = time.perf_counter()
-    ids, count = corpus_ids(reviews, word_index, num_words, config.corpus.limit, out)
+    ids, count = corpus_ids(reviews, word_index, config.corpus, out)
     length = settings.sequence_length
     windows = len(ids) // length
     if length <= 2 * settings.context + settings.region_size - 1 or windows < 2:

@@ -11,17 +11,18 @@ or the pretraining config, with `model.pretrained` (`resolve_pretrained`).
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
-from imdb_rnn.config import DataConfig, read_yaml
-from imdb_rnn.config.pretraining import FOLDER, PretrainConfig, load_pretrain_config
+from imdb_rnn.config import DataConfig
+from imdb_rnn.config.pretraining import FOLDER, PretrainConfig, load_pretrain_config, pretrained_spec
 from imdb_rnn.data.sources import complete_aclimdb, locate
 from imdb_rnn.environment import commit, machine
 from imdb_rnn.environment import versions as environment_versions
-from imdb_rnn.errors import RunError, UserError
+from imdb_rnn.errors import ConfigError, RunError, UserError
 from imdb_rnn.files import write_json
 from imdb_rnn.pretraining.word_vectors import VECTORS_FILE, pretrain_word2vec
 from imdb_rnn.progress import say
@@ -72,7 +73,7 @@ def _run(config: PretrainConfig, run: Path, location, resumed: bool, out: Callab
 
             start = config.settings.word_vectors
             # the word vectors its embedding starts from, found or made beside this run (not needed to resume)
-            vectors = resolve_pretrained(start, run.parent.parent, out) if start and not resumed else None
+            vectors = start_vectors(config, run.parent.parent, out) if start and not resumed else None
             figures = train_region_embedding(config, run, reviews, word_index, vectors, resumed, out)
             where, versions = machine(), environment_versions()
         else:
@@ -87,18 +88,59 @@ def _run(config: PretrainConfig, run: Path, location, resumed: bool, out: Callab
 
 
 def find_pretraining(config: PretrainConfig, parent: Path) -> Path | None:
-    """The newest completed pretraining folder under `parent` whose `config.yaml` is `config`'s."""
+    """The newest completed pretraining folder under `parent` whose `config.yaml` is `config`'s (keys a
+    folder's config lacks, added to the pretraining configs after it was made, read as their defaults)."""
     wanted = config.to_dict()
 
     def matches(folder: Path) -> bool:
         if status.state_of(folder) != "completed" or not (folder / VECTORS_FILE).is_file():
             return False
         try:
-            return read_yaml(folder / "config.yaml") == wanted
+            return load_pretrain_config(folder / "config.yaml", name=config.name).to_dict() == wanted
         except UserError:
             return False
 
     return newest_run(parent, config.name, matches)
+
+
+def start_vectors(config: PretrainConfig, output_dir: Path, out: Callable[[str], None] = say) -> Path:
+    """The word vectors a region embedding's embedding starts from (`region.word_vectors`): a folder, or the
+    run of a pretraining config read with this corpus's left-out validation reviews (found or made), so that
+    what one pretraining leaves out does not come back through the other. A folder whose corpus left out
+    other reviews than this one's is a `ConfigError`."""
+    start, left_out = config.settings.word_vectors, config.corpus.left_out
+    if Path(start).expanduser().is_dir():
+        spec = pretrained_spec(start, "region.word_vectors")
+        if spec.left_out != left_out:
+            raise ConfigError(
+                f"region.word_vectors: the word vectors of {start} read other reviews than this corpus: expected "
+                f"a pretraining whose corpus left out {_validation(left_out)}, received one that left out "
+                f"{_validation(spec.left_out)}."
+            )
+        return resolve_pretrained(start, output_dir, out)
+    vectors = load_pretrain_config(start)
+    if left_out is not None:
+        corpus = config.corpus
+        vectors = dataclasses.replace(
+            vectors,
+            corpus=dataclasses.replace(
+                vectors.corpus,
+                leave_out_validation=True,
+                validation_split=corpus.validation_split,
+                validation_split_by=corpus.validation_split_by,
+                validation_seed=corpus.validation_seed,
+            ),
+        )
+    folder, reused = pretrain(vectors, output_dir, reuse=True, out=out)
+    out(f"{'reusing' if reused else 'pretrained'} {folder} for region.word_vectors={start}")
+    return folder
+
+
+def _validation(left_out: tuple[float, str, int] | None) -> str:
+    if left_out is None:
+        return "no validation reviews"
+    share, split_by, seed = left_out
+    return f"the validation reviews of validation_split={share}, validation_split_by={split_by}, seed={seed}"
 
 
 def is_pretraining_folder(path: Path) -> bool:

@@ -6,22 +6,23 @@ aligned with the Keras word index so that row `i` of the vectors is the embeddin
 
 Words of the Keras vocabulary that the corpus gives no vector (rarer than `min_count`), and the three
 special ids, get random rows with the trained vectors' scale, so an embedding starts from the same
-distribution everywhere. The test reviews are never read (`imdb_rnn.data.aclimdb.pretraining_texts`).
+distribution everywhere. The test reviews are never read (`imdb_rnn.data.aclimdb.pretraining_texts`); with
+`corpus.leave_out_validation`, nor a classifier's validation reviews (`corpus_texts`).
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from imdb_rnn.config.pretraining import PretrainConfig, Word2VecConfig
+from imdb_rnn.config.pretraining import CorpusConfig, PretrainConfig, Word2VecConfig
 from imdb_rnn.data import text
-from imdb_rnn.data.aclimdb import pretraining_texts, read_word_index
+from imdb_rnn.data.aclimdb import pretraining_texts, read_word_index, validation_files
 from imdb_rnn.environment import cpu_count
 from imdb_rnn.errors import RunError
 from imdb_rnn.files import atomic_write, write_text
@@ -31,21 +32,37 @@ VECTORS_FILE = "vectors.npz"  # `vectors` (num_words, vector_size) float32, `tra
 PROBES = ("excellent", "awful", "boring")  # the nearest-neighbour sanity check
 
 
-def write_corpus(path: Path, reviews: Path, limit: int | None, out: Callable[[str], None] = say) -> dict[str, int]:
-    """Tokenizes the pretraining reviews of `reviews` (folder or archive) into `path`, one review per
-    line, words separated by spaces (gensim's `corpus_file` format); returns the counts. `path` is a
-    scratch file in a temporary folder that gensim reads and that is deleted after, so it is streamed
+def corpus_texts(reviews: Path, corpus: CorpusConfig, out: Callable[[str], None] = say) -> Iterator[str]:
+    """The texts pretraining reads from the aclImdb folder or archive `reviews`: the training and unlabeled
+    reviews, never a test review (`aclimdb.pretraining_texts`), less the validation reviews of
+    `corpus.left_out` (`aclimdb.validation_files`), at most `corpus.limit` of them."""
+    leave_out: frozenset[str] = frozenset()
+    if corpus.left_out is not None:
+        share, split_by, seed = corpus.left_out
+        leave_out = validation_files(reviews, share, seed, split_by == "movie")
+        out(
+            f"leaving out the {len(leave_out):,} validation reviews of data.validation_split={share}, "
+            f"validation_split_by={split_by}, seed={seed}"
+        )
+    for count, (_, review) in enumerate(pretraining_texts(reviews, leave_out=leave_out), 1):
+        yield review
+        if count % 25_000 == 0:
+            out(f"read {count:,} reviews")
+        if corpus.limit is not None and count >= corpus.limit:
+            return
+
+
+def write_corpus(path: Path, reviews: Path, corpus: CorpusConfig, out: Callable[[str], None] = say) -> dict[str, int]:
+    """Tokenizes the pretraining reviews of `reviews` (folder or archive; `corpus_texts`) into `path`, one
+    review per line, words separated by spaces (gensim's `corpus_file` format); returns the counts. `path`
+    is a scratch file in a temporary folder that gensim reads and that is deleted after, so it is streamed
     there rather than written atomically."""
     texts = tokens = 0
-    with open(path, "w", encoding="utf-8") as corpus:
-        for _, review in pretraining_texts(reviews):
+    with open(path, "w", encoding="utf-8") as written:
+        for review in corpus_texts(reviews, corpus, out):
             words = text.tokenize(review)
-            corpus.write(" ".join(words) + "\n")
+            written.write(" ".join(words) + "\n")
             texts, tokens = texts + 1, tokens + len(words)
-            if texts % 25_000 == 0:
-                out(f"read {texts:,} reviews")
-            if limit is not None and texts >= limit:
-                break
     return {"reviews": texts, "tokens": tokens}
 
 
@@ -117,7 +134,7 @@ def pretrain_word2vec(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="imdb-rnn-corpus-") as scratch:
         corpus = Path(scratch) / "corpus.txt"
-        counts = write_corpus(corpus, reviews, config.corpus.limit, out)
+        counts = write_corpus(corpus, reviews, config.corpus, out)
         read_seconds = time.perf_counter() - started
         out(f"corpus: {counts['reviews']:,} reviews, {counts['tokens']:,} words ({read_seconds:.0f} s)")
         model = train_word2vec(corpus, config.settings, out)
