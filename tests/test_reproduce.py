@@ -284,3 +284,15 @@ def test_each_shipped_ensemble_names_shipped_configs_with_starts_that_apply(path
         extra = start_overrides(base, start)
         assert extra is not None, f"{path.name}: {name} does not start from {start}"
         load_config(name, list(extra))
+
+
+def test_the_start_without_validation_reviews_loads_with_the_shipped_split_only() -> None:
+    from imdb_rnn.config import load_config
+    from imdb_rnn.errors import ConfigError
+    from imdb_rnn.reports.reproduce import start_overrides
+
+    extra = start_overrides(load_config("cnn_lstm"), "region_without_validation+mixed")
+    assert extra[0] == "model.pretrained=region_without_validation"
+    assert load_config("cnn_lstm", list(extra)).model.params["region_units"] == 128
+    with pytest.raises(ConfigError, match="left out the validation reviews of another split"):
+        load_config("cnn_lstm", [*extra, "data.validation_split=0.1"])
