@@ -3,7 +3,8 @@
 `read_aclimdb` reads `train/{neg,pos}` and `test/{neg,pos}` (with `urls_*.txt`, which name the movie of
 each review); `pretraining_texts` reads `train/{neg,pos,unsup}`, less the reviews byte-identical to a test
 review (`test_review_hashes`: the test files are hashed, never read as text); `training_reviews` reads
-`train/{neg,pos}` alone, as text.
+`train/{neg,pos}` alone, as text; `validation_files` names the training reviews a classifier validates on,
+from the file names and urls files, for a pretraining corpus to leave out.
 """
 
 from __future__ import annotations
