@@ -58,12 +58,19 @@ def read_aclimdb(path: Path, word_index_path: Path) -> tuple[Reviews, Reviews]:
             )
 
     def reviews(split: str) -> Reviews:
-        items = {label: sorted(found[(split, label)], key=lambda item: _file_order(item[0])) for label in (0, 1)}
+        items, movies = _ordered(found, movie_lists, split)
         sequences = [ids for label in (0, 1) for _, ids in items[label]]
         labels = np.concatenate([np.full(len(items[label]), label, dtype=np.int8) for label in (0, 1)])
-        return Reviews(sequences, labels, _movies(items, movie_lists, split))
+        return Reviews(sequences, labels, movies)
 
     return reviews("train"), reviews("test")
+
+
+def _ordered(found: dict, movie_lists: dict, split: str) -> tuple[dict[int, list], np.ndarray | None]:
+    """`found[(split, label)]`'s `(file name, …)` items of each label in the one order of the dataset's reviews
+    (by file number; negative, then positive), and the movie of each review in that order (`_movies`)."""
+    items = {label: sorted(found[(split, label)], key=lambda item: _file_order(item[0])) for label in (0, 1)}
+    return items, _movies(items, movie_lists, split)
 
 
 def _movie_numbers(raw: bytes) -> list[int]:
@@ -163,9 +170,9 @@ def training_files(path: Path) -> tuple[list[str], np.ndarray | None]:
             f"{path}: no training reviews: expected aclImdb/train/neg/*.txt and aclImdb/train/pos/*.txt, "
             "received none there."
         )
-    items = {label: sorted(found[("train", label)], key=lambda item: _file_order(item[0])) for label in (0, 1)}
+    items, movies = _ordered(found, movie_lists, "train")
     keys = [f"train/{'pos' if label else 'neg'}/{name}" for label in (0, 1) for name, _ in items[label]]
-    return keys, _movies(items, movie_lists, "train")
+    return keys, movies
 
 
 def validation_files(path: Path, share: float, seed: int, by_movie: bool) -> frozenset[str]:
